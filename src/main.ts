@@ -1,68 +1,104 @@
 #!/usr/bin/env node
-/** satwatch command line: `satwatch serve` starts the HTTP API. */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-import { buildApp } from './app.js';
+/**
+ * satwatch command line.
+ *   serve                               start the HTTP API
+ *   derive <from> [count]               print receive addresses, to check against your wallet
+ *   api-key --id <id> --role <role>     make an API key and the config entry holding its hash
+ */
+import { parseArgs } from 'node:util';
+import { hashApiKey, newApiKey } from './api/auth.js';
+import { ConfigError, loadConfig } from './config/config.js';
+import { createDaemon } from './daemon.js';
+import { WalletAccount } from './wallet/account.js';
+import { WalletKeyError } from './wallet/extended-key.js';
 
-interface HttpSettings {
-  host: string;
-  port: number;
-  logLevel: string;
-}
-
-function findConfigDir(): string {
-  if (process.env.SATWATCH_CONFIG_DIR) return process.env.SATWATCH_CONFIG_DIR;
-  // src/main.ts runs from the repo; dist/src/main.js one level deeper.
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates: [string, string] = [
-    path.resolve(here, '../config'),
-    path.resolve(here, '../../config'),
-  ];
-  return candidates.find((dir) => existsSync(path.join(dir, 'default.json'))) ?? candidates[0];
-}
-
-function httpSettings(): HttpSettings {
-  const defaults = JSON.parse(readFileSync(path.join(findConfigDir(), 'default.json'), 'utf8')) as {
-    http: { host: string; port: number };
-    log: { level: string };
-  };
-  const port = Number(process.env.SATWATCH_HTTP_PORT ?? defaults.http.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(
-      `SATWATCH_HTTP_PORT must be a port number, got "${process.env.SATWATCH_HTTP_PORT ?? ''}"`,
-    );
-  }
-  return {
-    host: process.env.SATWATCH_HTTP_HOST ?? defaults.http.host,
-    port,
-    logLevel: process.env.SATWATCH_LOG_LEVEL ?? defaults.log.level,
-  };
-}
+const USAGE = `usage:
+  satwatch serve
+  satwatch derive <from-index> [count]
+  satwatch api-key --id <id> --role merchant|admin`;
 
 async function serve(): Promise<void> {
-  const settings = httpSettings();
-  const app = buildApp({ logger: { level: settings.logLevel } });
+  const config = loadConfig();
+  const daemon = await createDaemon(config, {
+    logger: { level: config.log.level, redact: ['req.headers.authorization'] },
+  });
+  const { app } = daemon;
   const shutdown = (signal: string) => {
     app.log.info({ signal }, 'shutting down');
-    app.close().then(
+    daemon.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
-  await app.listen({ host: settings.host, port: settings.port });
+  await app.listen({ host: config.http.host, port: config.http.port });
+  app.log.info(
+    {
+      network: config.network,
+      account: daemon.wallet.derivationPath,
+      scriptType: daemon.wallet.scriptType,
+    },
+    'satwatch is serving',
+  );
+}
+
+function derive(args: string[]): void {
+  const from = Number(args[0] ?? 0);
+  const count = Number(args[1] ?? 10);
+  if (
+    !Number.isInteger(from) ||
+    from < 0 ||
+    !Number.isInteger(count) ||
+    count < 1 ||
+    count > 10000
+  ) {
+    throw new Error('derive: <from-index> must be a whole number ≥ 0 and [count] 1..10000');
+  }
+  const config = loadConfig();
+  const wallet = WalletAccount.fromConfig({ network: config.network, ...config.wallet });
+  console.log(
+    `# ${config.network} ${wallet.scriptType} account ${wallet.derivationPath}, receive chain`,
+  );
+  for (let i = from; i < from + count; i++) {
+    const { path, address } = wallet.receiveAddress(i);
+    console.log(`${path}\t${address}`);
+  }
+}
+
+function apiKey(args: string[]): void {
+  const { values } = parseArgs({
+    args,
+    options: { id: { type: 'string' }, role: { type: 'string' } },
+  });
+  if (!values.id || (values.role !== 'merchant' && values.role !== 'admin')) throw new Error(USAGE);
+  const key = newApiKey();
+  console.log(`API key (give it to the client; it is not stored anywhere):\n  ${key}\n`);
+  console.log('Add this to auth.apiKeys (or SATWATCH_API_KEYS):');
+  console.log(`  ${JSON.stringify({ id: values.id, role: values.role, sha256: hashApiKey(key) })}`);
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [command] = argv;
-  if (command === 'serve') return serve();
-  console.error('usage: satwatch serve');
-  process.exitCode = 2;
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'serve':
+      await serve();
+      return;
+    case 'derive':
+      derive(args);
+      return;
+    case 'api-key':
+      apiKey(args);
+      return;
+    default:
+      console.error(USAGE);
+      process.exitCode = 2;
+  }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  // Config and key errors are written for operators: print just the message.
+  const known = err instanceof ConfigError || err instanceof WalletKeyError;
+  console.error(known ? err.message : err);
   process.exit(1);
 });

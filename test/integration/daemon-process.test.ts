@@ -1,32 +1,104 @@
-/** The daemon as an operator starts it: a real process on a real port, stopped by SIGTERM. */
+/** The daemon and its CLI as an operator runs them: real processes, configured by environment. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '../lab/process.js';
+import { hashApiKey, newApiKey } from '../../src/api/auth.js';
+import { LabClient } from '../lab/client.js';
 import { repoRoot } from '../lab/paths.js';
+import { freePort, waitFor } from '../lab/process.js';
+import { newTestWallet } from '../support/daemon.js';
+
+const MAIN = path.join(repoRoot, 'src/main.ts');
+const BIP84_ZPUB =
+  'zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs';
+
+function satwatch(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    env: { ...process.env, SATWATCH_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
 
 describe('satwatch serve', () => {
-  it('serves /healthz on the configured port and exits 0 on SIGTERM', async () => {
+  it('serves the API on the configured port, creates a payment, and exits 0 on SIGTERM', async () => {
+    const lab = LabClient.fromState();
     const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(repoRoot, 'src/main.ts'), 'serve'],
-      {
-        env: { ...process.env, SATWATCH_HTTP_PORT: String(port), SATWATCH_LOG_LEVEL: 'warn' },
-        stdio: 'inherit',
-      },
-    );
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const key = newApiKey();
+    const run = satwatch(['serve'], {
+      SATWATCH_HTTP_PORT: String(port),
+      SATWATCH_MONGO_URL: lab.mongoUrl,
+      SATWATCH_MONGO_DATABASE: `proc_${port}`,
+      SATWATCH_WALLET_XPUB: newTestWallet().vpub,
+      SATWATCH_API_KEYS: JSON.stringify([
+        { id: 'shop', role: 'merchant', sha256: hashApiKey(key) },
+      ]),
+    });
     try {
-      const body = await waitFor(
+      const base = `http://127.0.0.1:${port}`;
+      const health = await waitFor(
         'satwatch',
-        async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).json(),
+        async () => (await fetch(`${base}/healthz`)).json() as Promise<unknown>,
         20_000,
       );
-      expect(body).toEqual({ status: 'ok' });
+      expect(health).toEqual({ status: 'ok' });
+      const res = await fetch(`${base}/v1/payments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          userId: 'u1',
+          price: { amount: '10000', currency: 'SAT' },
+          credits: 1,
+        }),
+      });
+      expect(res.status).toBe(201);
+      expect(((await res.json()) as { address: string }).address).toMatch(/^bcrt1q/);
     } finally {
-      child.kill('SIGTERM');
+      run.child.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
+    expect(await run.exited).toBe(0);
+    expect(run.output().stdout + run.output().stderr).not.toContain(key);
+  });
+
+  it('refuses to start with a key for another network, naming the setting', async () => {
+    const run = satwatch(['serve'], {
+      SATWATCH_NETWORK: 'regtest',
+      SATWATCH_WALLET_XPUB: BIP84_ZPUB,
+    });
+    expect(await run.exited).toBe(1);
+    expect(run.output().stderr.trim()).toBe(
+      'wallet.xpub: is a mainnet key (zpub) but the network is regtest',
+    );
+  });
+
+  it('refuses a malformed setting, naming it', async () => {
+    const run = satwatch(['serve'], {
+      SATWATCH_WALLET_XPUB: newTestWallet().vpub,
+      SATWATCH_PAYMENTS_REQUIRED_CONFIRMATIONS: 'three',
+    });
+    expect(await run.exited).toBe(1);
+    expect(run.output().stderr).toContain(
+      'SATWATCH_PAYMENTS_REQUIRED_CONFIRMATIONS must be an integer',
+    );
+  });
+});
+
+describe('satwatch derive', () => {
+  it('prints receive addresses matching the BIP84 test vectors', async () => {
+    const run = satwatch(['derive', '0', '2'], {
+      SATWATCH_NETWORK: 'mainnet',
+      SATWATCH_WALLET_XPUB: BIP84_ZPUB,
+    });
+    expect(await run.exited).toBe(0);
+    expect(run.output().stdout.trim().split('\n')).toEqual([
+      "# mainnet p2wpkh account m/84'/0'/0', receive chain",
+      "m/84'/0'/0'/0/0\tbc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu",
+      "m/84'/0'/0'/0/1\tbc1qnjg0jd8228aq7egyzacy8cys3knf9xvrerkf9g",
+    ]);
   });
 });

@@ -1,0 +1,72 @@
+/** The payer-facing pages: no login, nothing private (no user id, no merchant metadata). */
+import type { FastifyInstance } from 'fastify';
+import { type ViewContext, checkoutView, isIssued } from '../payments/payment.js';
+import type { PaymentService } from '../payments/payment-service.js';
+import { CHECKOUT_CSS, CHECKOUT_JS } from '../checkout/assets.js';
+import {
+  CONTENT_SECURITY_POLICY,
+  renderCheckoutPage,
+  renderNotFoundPage,
+} from '../checkout/page.js';
+import { notFound } from './errors.js';
+
+export interface CheckoutRoutesOptions {
+  payments: PaymentService;
+  view: ViewContext;
+  now: () => Date;
+}
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', maxLength: 64 } },
+} as const;
+
+export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOptions): void {
+  const { payments, view, now } = options;
+
+  app.get<{ Params: { id: string } }>(
+    '/pay/:id',
+    { schema: { hide: true, params: idParams } },
+    async (request, reply) => {
+      void reply
+        .header('content-security-policy', CONTENT_SECURITY_POLICY)
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'no-referrer')
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8');
+      const payment = await payments.get(request.params.id);
+      if (!payment || !isIssued(payment)) return reply.status(404).send(renderNotFoundPage());
+      return renderCheckoutPage(payment, view, now());
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/pay/:id/status',
+    {
+      schema: {
+        tags: ['checkout'],
+        summary: "A payment's public status, for the checkout page",
+        params: idParams,
+        response: { 200: { $ref: 'CheckoutStatus#' }, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      const payment = await payments.get(request.params.id);
+      if (!payment || !isIssued(payment)) throw notFound('payment');
+      return checkoutView(payment, view, now());
+    },
+  );
+
+  const asset = (path: string, type: string, body: string) =>
+    app.get(path, { schema: { hide: true } }, (_request, reply) =>
+      reply
+        .type(type)
+        .header('cache-control', 'public, max-age=3600')
+        .header('x-content-type-options', 'nosniff')
+        .send(body),
+    );
+  asset('/pay/assets/checkout.css', 'text/css; charset=utf-8', CHECKOUT_CSS);
+  asset('/pay/assets/checkout.js', 'text/javascript; charset=utf-8', CHECKOUT_JS);
+}

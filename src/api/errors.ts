@@ -1,0 +1,121 @@
+/**
+ * One error shape for every failure: `{ error, message, field? }`. Validation errors name the
+ * offending field; internal errors say nothing about internals.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { RateUnavailableError } from '../pricing/rates.js';
+import { PaymentInputError } from '../payments/quote.js';
+import {
+  BadCursorError,
+  IdempotencyConflictError,
+  IdempotencyInProgressError,
+} from '../payments/payment-service.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['error', 'message'],
+  properties: {
+    error: { type: 'string', description: 'machine-readable code' },
+    message: { type: 'string' },
+    field: { type: 'string', description: 'the request field at fault, as a dotted path' },
+  },
+} as const;
+
+interface AjvLikeError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** `/price/amount` → `price.amount`; a missing or unknown property is named as the field. */
+export function fieldOf(error: AjvLikeError, part: string): string {
+  const base = error.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const child = (error.params.missingProperty ?? error.params.additionalProperty) as
+    string | undefined;
+  const path = [base, child].filter(Boolean).join('.');
+  if (part === 'headers') return path;
+  return path || part;
+}
+
+function validationMessage(error: AjvLikeError, field: string): string {
+  if (error.keyword === 'required') return `${field} is required`;
+  if (error.keyword === 'additionalProperties') return `${field} is not a known field`;
+  if (error.keyword === 'enum') {
+    return `${field} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+  }
+  return `${field} ${error.message ?? 'is invalid'}`;
+}
+
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const send = (status: number, code: string, message: string, field?: string) =>
+      reply.status(status).send({ error: code, message, ...(field !== undefined && { field }) });
+
+    if (err.validation && err.validation.length > 0) {
+      const first = err.validation[0] as AjvLikeError;
+      const field = fieldOf(first, err.validationContext ?? 'body');
+      return send(400, 'invalid_request', validationMessage(first, field), field);
+    }
+    if (err instanceof ApiError) return send(err.statusCode, err.code, err.message, err.field);
+    if (err instanceof PaymentInputError)
+      return send(400, 'invalid_request', err.message, err.field);
+    if (err instanceof BadCursorError) return send(400, 'invalid_request', err.message, 'cursor');
+    if (err instanceof IdempotencyConflictError)
+      return send(422, 'idempotency_conflict', err.message, 'Idempotency-Key');
+    if (err instanceof IdempotencyInProgressError)
+      return send(409, 'idempotency_in_progress', err.message, 'Idempotency-Key');
+    if (err instanceof RateUnavailableError) {
+      request.log.warn({ source: err.source, currency: err.currency }, err.message);
+      void reply.header('retry-after', '30');
+      return send(
+        503,
+        'rate_unavailable',
+        `no exchange rate for ${err.currency} right now; try again, or price in SAT or BTC`,
+      );
+    }
+    switch (err.code) {
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return send(
+          400,
+          'invalid_request',
+          'content-type must be application/json',
+          'content-type',
+        );
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return send(400, 'invalid_request', 'body is too large', 'body');
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return send(400, 'invalid_request', 'body is required', 'body');
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return send(400, 'invalid_request', 'body is not valid JSON', 'body');
+    }
+    if (err.statusCode === 429) return send(429, 'rate_limited', err.message);
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return send(err.statusCode, 'invalid_request', err.message);
+    }
+    request.log.error({ err }, 'request failed');
+    return send(500, 'internal_error', 'internal error');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      error: 'not_found',
+      message: `${request.method} ${request.url.split('?')[0] ?? ''} not found`,
+    }),
+  );
+}

@@ -1,0 +1,125 @@
+/** JSON schemas shared by routes: they validate input, shape output and make the OpenAPI document. */
+import { PAYMENT_STATUSES } from '../payments/payment.js';
+
+export const DECIMAL_PATTERN = '^(0|[1-9][0-9]*)(\\.[0-9]+)?$';
+
+const price = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['amount', 'currency'],
+  properties: {
+    amount: {
+      type: 'string',
+      pattern: DECIMAL_PATTERN,
+      maxLength: 24,
+      description: 'decimal string, e.g. "12.50"',
+    },
+    currency: {
+      type: 'string',
+      pattern: '^([A-Z]{3}|SAT)$',
+      description: 'SAT, BTC or a configured fiat code',
+    },
+  },
+} as const;
+
+export const createPaymentBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['userId'],
+  properties: {
+    userId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' },
+    packageId: { type: 'string', minLength: 1, maxLength: 64 },
+    price,
+    credits: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    description: { type: 'string', minLength: 1, maxLength: 200 },
+  },
+  description: 'Either packageId, or price with credits.',
+} as const;
+
+export const idempotencyHeaders = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7e]+$',
+    },
+  },
+} as const;
+
+const rate = {
+  type: 'object',
+  required: ['currency', 'rate', 'source', 'fetchedAt'],
+  properties: {
+    currency: { type: 'string' },
+    rate: { type: 'string', description: 'fiat per BTC, locked at creation' },
+    source: { type: 'string', enum: ['fixed', 'mempool', 'kraken'] },
+    fetchedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const paymentView = {
+  $id: 'Payment',
+  type: 'object',
+  required: [
+    'id',
+    'status',
+    'userId',
+    'address',
+    'amountSats',
+    'amountBtc',
+    'bip21',
+    'checkoutUrl',
+    'credits',
+    'price',
+    'requiredConfirmations',
+    'network',
+    'derivationPath',
+    'createdAt',
+    'expiresAt',
+  ],
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: PAYMENT_STATUSES },
+    userId: { type: 'string' },
+    address: { type: 'string' },
+    amountSats: { type: 'integer' },
+    amountBtc: { type: 'string' },
+    bip21: { type: 'string' },
+    checkoutUrl: { type: 'string' },
+    credits: { type: 'integer' },
+    price: { type: 'object', properties: price.properties, required: price.required },
+    rate,
+    packageId: { type: 'string' },
+    description: { type: 'string' },
+    requiredConfirmations: { type: 'integer' },
+    network: { type: 'string' },
+    derivationPath: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const checkoutStatusView = {
+  $id: 'CheckoutStatus',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: PAYMENT_STATUSES },
+    address: { type: 'string' },
+    amountSats: { type: 'integer' },
+    amountBtc: { type: 'string' },
+    receivedSats: { type: 'integer' },
+    dueSats: { type: 'integer' },
+    confirmations: { type: 'integer' },
+    requiredConfirmations: { type: 'integer' },
+    bip21: { type: 'string' },
+    qr: { type: 'string' },
+    price: { type: 'object', properties: price.properties },
+    merchantName: { type: 'string' },
+    description: { type: 'string' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    secondsLeft: { type: 'integer' },
+  },
+} as const;

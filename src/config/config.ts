@@ -1,0 +1,429 @@
+/**
+ * Configuration: config/default.json ← config/<env>.json ← environment variables, where every
+ * variable may instead name a file (`<NAME>_FILE`) for secrets. Validated at start; errors
+ * name the offending key and never quote a secret.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import { SCRIPT_TYPES, type ScriptType } from '../wallet/extended-key.js';
+import { NETWORK_NAMES, type NetworkName } from '../wallet/networks.js';
+import { WalletAccount } from '../wallet/account.js';
+import { isDecimalString } from '../pricing/amount.js';
+
+export type Role = 'merchant' | 'admin';
+
+export interface ApiKeyConfig {
+  id: string;
+  role: Role;
+  /** Hex SHA-256 of the key; keys themselves are never stored. */
+  sha256: string;
+}
+
+export interface PackageConfig {
+  id: string;
+  credits: number;
+  price: { amount: string; currency: string };
+  description?: string;
+}
+
+export type RateSource = 'fixed' | 'mempool' | 'kraken';
+
+export interface Config {
+  network: NetworkName;
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    bodyLimitBytes: number;
+    trustProxy: boolean;
+  };
+  log: { level: string };
+  mongo: { url: string; database: string };
+  wallet: {
+    xpub?: string;
+    xprv?: string;
+    scriptType?: ScriptType;
+    derivationPath?: string;
+    masterFingerprint?: string;
+  };
+  payments: {
+    expiryMinutes: number;
+    requiredConfirmations: number;
+    minAmountSats: number;
+    maxAmountSats: number;
+    maxCredits: number;
+  };
+  packages: PackageConfig[];
+  rates: {
+    provider: RateSource;
+    currencies: string[];
+    fixed: Record<string, string>;
+    mempoolUrl: string;
+    krakenUrl: string;
+    timeoutMs: number;
+    maxAgeSeconds: number;
+  };
+  auth: { apiKeys: ApiKeyConfig[] };
+  rateLimit: { createPerMinute: number };
+  checkout: { merchantName: string };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(`invalid configuration: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type EnvKind = 'string' | 'int' | 'bool' | 'json' | 'list';
+
+/** Every environment variable the daemon reads, the config key it sets, and its kind. */
+export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; secret?: boolean }[] =
+  [
+    { env: 'SATWATCH_NETWORK', key: 'network', kind: 'string' },
+    { env: 'SATWATCH_HTTP_HOST', key: 'http.host', kind: 'string' },
+    { env: 'SATWATCH_HTTP_PORT', key: 'http.port', kind: 'int' },
+    { env: 'SATWATCH_PUBLIC_URL', key: 'http.publicUrl', kind: 'string' },
+    { env: 'SATWATCH_HTTP_BODY_LIMIT_BYTES', key: 'http.bodyLimitBytes', kind: 'int' },
+    { env: 'SATWATCH_HTTP_TRUST_PROXY', key: 'http.trustProxy', kind: 'bool' },
+    { env: 'SATWATCH_LOG_LEVEL', key: 'log.level', kind: 'string' },
+    { env: 'SATWATCH_MONGO_URL', key: 'mongo.url', kind: 'string', secret: true },
+    { env: 'SATWATCH_MONGO_DATABASE', key: 'mongo.database', kind: 'string' },
+    { env: 'SATWATCH_WALLET_XPUB', key: 'wallet.xpub', kind: 'string' },
+    { env: 'SATWATCH_WALLET_XPRV', key: 'wallet.xprv', kind: 'string', secret: true },
+    { env: 'SATWATCH_WALLET_SCRIPT_TYPE', key: 'wallet.scriptType', kind: 'string' },
+    { env: 'SATWATCH_WALLET_DERIVATION_PATH', key: 'wallet.derivationPath', kind: 'string' },
+    { env: 'SATWATCH_WALLET_MASTER_FINGERPRINT', key: 'wallet.masterFingerprint', kind: 'string' },
+    { env: 'SATWATCH_PAYMENTS_EXPIRY_MINUTES', key: 'payments.expiryMinutes', kind: 'int' },
+    {
+      env: 'SATWATCH_PAYMENTS_REQUIRED_CONFIRMATIONS',
+      key: 'payments.requiredConfirmations',
+      kind: 'int',
+    },
+    { env: 'SATWATCH_PAYMENTS_MIN_AMOUNT_SATS', key: 'payments.minAmountSats', kind: 'int' },
+    { env: 'SATWATCH_PAYMENTS_MAX_AMOUNT_SATS', key: 'payments.maxAmountSats', kind: 'int' },
+    { env: 'SATWATCH_PACKAGES', key: 'packages', kind: 'json' },
+    { env: 'SATWATCH_RATES_PROVIDER', key: 'rates.provider', kind: 'string' },
+    { env: 'SATWATCH_RATES_CURRENCIES', key: 'rates.currencies', kind: 'list' },
+    { env: 'SATWATCH_RATES_FIXED', key: 'rates.fixed', kind: 'json' },
+    { env: 'SATWATCH_RATES_MEMPOOL_URL', key: 'rates.mempoolUrl', kind: 'string' },
+    { env: 'SATWATCH_RATES_KRAKEN_URL', key: 'rates.krakenUrl', kind: 'string' },
+    { env: 'SATWATCH_RATES_TIMEOUT_MS', key: 'rates.timeoutMs', kind: 'int' },
+    { env: 'SATWATCH_RATES_MAX_AGE_SECONDS', key: 'rates.maxAgeSeconds', kind: 'int' },
+    { env: 'SATWATCH_API_KEYS', key: 'auth.apiKeys', kind: 'json' },
+    { env: 'SATWATCH_RATE_LIMIT_CREATE_PER_MINUTE', key: 'rateLimit.createPerMinute', kind: 'int' },
+    { env: 'SATWATCH_CHECKOUT_MERCHANT_NAME', key: 'checkout.merchantName', kind: 'string' },
+  ];
+
+const positiveInt = { type: 'integer', minimum: 1 } as const;
+const decimalString = {
+  type: 'string',
+  pattern: '^(0|[1-9][0-9]*)(\\.[0-9]+)?$',
+  maxLength: 32,
+} as const;
+const currencyCode = { type: 'string', pattern: '^[A-Z]{3}$' } as const;
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'network',
+    'http',
+    'log',
+    'mongo',
+    'wallet',
+    'payments',
+    'packages',
+    'rates',
+    'auth',
+    'rateLimit',
+    'checkout',
+  ],
+  properties: {
+    network: { enum: NETWORK_NAMES },
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'port', 'publicUrl', 'bodyLimitBytes', 'trustProxy'],
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        publicUrl: { type: 'string', pattern: '^https?://[^/]+(/.*)?$' },
+        bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 1048576 },
+        trustProxy: { type: 'boolean' },
+      },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['level'],
+      properties: {
+        level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+      },
+    },
+    mongo: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url', 'database'],
+      properties: {
+        url: { type: 'string', pattern: '^mongodb(\\+srv)?://' },
+        database: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,63}$' },
+      },
+    },
+    wallet: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        xpub: { type: 'string' },
+        xprv: { type: 'string' },
+        scriptType: { enum: SCRIPT_TYPES },
+        derivationPath: { type: 'string' },
+        masterFingerprint: { type: 'string' },
+      },
+    },
+    payments: {
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'expiryMinutes',
+        'requiredConfirmations',
+        'minAmountSats',
+        'maxAmountSats',
+        'maxCredits',
+      ],
+      properties: {
+        expiryMinutes: { type: 'integer', minimum: 1, maximum: 10080 },
+        requiredConfirmations: { type: 'integer', minimum: 0, maximum: 100 },
+        minAmountSats: { type: 'integer', minimum: 546 },
+        maxAmountSats: { type: 'integer', minimum: 546, maximum: 2100000000000000 },
+        maxCredits: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+      },
+    },
+    packages: {
+      type: 'array',
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'credits', 'price'],
+        properties: {
+          id: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+          credits: positiveInt,
+          description: { type: 'string', maxLength: 200 },
+          price: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['amount', 'currency'],
+            properties: {
+              amount: decimalString,
+              currency: { type: 'string', pattern: '^([A-Z]{3}|SAT)$' },
+            },
+          },
+        },
+      },
+    },
+    rates: {
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'provider',
+        'currencies',
+        'fixed',
+        'mempoolUrl',
+        'krakenUrl',
+        'timeoutMs',
+        'maxAgeSeconds',
+      ],
+      properties: {
+        provider: { enum: ['fixed', 'mempool', 'kraken'] },
+        currencies: { type: 'array', items: currencyCode, uniqueItems: true },
+        fixed: { type: 'object', propertyNames: currencyCode, additionalProperties: decimalString },
+        mempoolUrl: { type: 'string', pattern: '^https?://' },
+        krakenUrl: { type: 'string', pattern: '^https?://' },
+        timeoutMs: { type: 'integer', minimum: 100, maximum: 60000 },
+        maxAgeSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+      },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['apiKeys'],
+      properties: {
+        apiKeys: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'role', 'sha256'],
+            properties: {
+              id: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+              role: { enum: ['merchant', 'admin'] },
+              sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+            },
+          },
+        },
+      },
+    },
+    rateLimit: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['createPerMinute'],
+      properties: { createPerMinute: positiveInt },
+    },
+    checkout: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['merchantName'],
+      properties: { merchantName: { type: 'string', minLength: 1, maxLength: 80 } },
+    },
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: false, strict: true }).compile(schema);
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(base: Json, override: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const current = out[key];
+    out[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function readJsonFile(file: string): Json {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid JSON (${(err as Error).message})`);
+  }
+  if (!isObject(parsed)) throw new ConfigError(`${file} must hold a JSON object`);
+  return parsed;
+}
+
+function setPath(target: Json, key: string, value: unknown): void {
+  const parts = key.split('.');
+  const leaf = parts.pop() ?? key;
+  let node = target;
+  for (const part of parts) {
+    const next = node[part];
+    node[part] = isObject(next) ? { ...next } : {};
+    node = node[part] as Json;
+  }
+  node[leaf] = value;
+}
+
+function envValue(env: NodeJS.ProcessEnv, name: string, secret: boolean): string | undefined {
+  const direct = env[name];
+  const file = env[`${name}_FILE`];
+  if (direct !== undefined && file !== undefined) {
+    throw new ConfigError(`${name} and ${name}_FILE are both set; use one`);
+  }
+  if (file === undefined) return direct;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new ConfigError(`${name}_FILE names ${secret ? 'a file' : file} that cannot be read`);
+  }
+}
+
+function coerce(name: string, kind: EnvKind, raw: string, secret: boolean): unknown {
+  switch (kind) {
+    case 'string':
+      return raw;
+    case 'int':
+      if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer`);
+      return Number(raw);
+    case 'bool':
+      if (!['true', 'false', '1', '0'].includes(raw))
+        throw new ConfigError(`${name} must be true or false`);
+      return raw === 'true' || raw === '1';
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    case 'json':
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        throw new ConfigError(`${name} must be JSON${secret ? '' : ` (got ${raw.slice(0, 40)})`}`);
+      }
+  }
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  configDir?: string;
+}
+
+export function defaultConfigDir(): string {
+  // From src/config (tsx) the repo is two levels up; from dist/src/config (compiled), three.
+  const fromSource = path.resolve(import.meta.dirname, '../../config');
+  const fromDist = path.resolve(import.meta.dirname, '../../../config');
+  return existsSync(path.join(fromSource, 'default.json')) ? fromSource : fromDist;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const dir = env.SATWATCH_CONFIG_DIR ?? options.configDir ?? defaultConfigDir();
+  let merged = readJsonFile(path.join(dir, 'default.json'));
+  const profile = env.SATWATCH_ENV ?? env.NODE_ENV;
+  if (profile) {
+    if (!/^[a-z0-9-]+$/.test(profile))
+      throw new ConfigError(`SATWATCH_ENV "${profile}" is not a profile name`);
+    const file = path.join(dir, `${profile}.json`);
+    if (existsSync(file)) merged = deepMerge(merged, readJsonFile(file));
+  }
+  for (const { env: name, key, kind, secret = false } of ENVIRONMENT) {
+    const raw = envValue(env, name, secret);
+    if (raw !== undefined) setPath(merged, key, coerce(name, kind, raw, secret));
+  }
+  if (!validate(merged)) {
+    const error = validate.errors?.[0];
+    const where = (error?.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
+    const extra = error?.params.additionalProperty as string | undefined;
+    if (extra !== undefined)
+      throw new ConfigError(`unknown key ${where ? `${where}.` : ''}${extra}`);
+    throw new ConfigError(`${where || 'config'} ${error?.message ?? 'is invalid'}`);
+  }
+  const config = merged as unknown as Config;
+  checkConsistency(config);
+  return config;
+}
+
+function checkConsistency(config: Config): void {
+  WalletAccount.fromConfig({ network: config.network, ...config.wallet });
+  const { payments, rates } = config;
+  if (payments.minAmountSats > payments.maxAmountSats) {
+    throw new ConfigError('payments.minAmountSats is above payments.maxAmountSats');
+  }
+  const ids = new Set<string>();
+  config.packages.forEach((pkg, i) => {
+    if (ids.has(pkg.id)) throw new ConfigError(`packages[${i}].id "${pkg.id}" is used twice`);
+    ids.add(pkg.id);
+    const { currency, amount } = pkg.price;
+    if (currency !== 'SAT' && currency !== 'BTC' && !rates.currencies.includes(currency)) {
+      throw new ConfigError(`packages[${i}].price.currency ${currency} is not in rates.currencies`);
+    }
+    if (currency === 'SAT' && !/^\d+$/.test(amount)) {
+      throw new ConfigError(`packages[${i}].price.amount must be whole sats`);
+    }
+  });
+  for (const [currency, rate] of Object.entries(rates.fixed)) {
+    if (!isDecimalString(rate) || /^0(\.0*)?$/.test(rate))
+      throw new ConfigError(`rates.fixed.${currency} must be a positive decimal`);
+  }
+  const keyIds = new Set<string>();
+  for (const key of config.auth.apiKeys) {
+    if (keyIds.has(key.id)) throw new ConfigError(`auth.apiKeys id "${key.id}" is used twice`);
+    keyIds.add(key.id);
+  }
+}

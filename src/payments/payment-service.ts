@@ -1,0 +1,219 @@
+/**
+ * Creating and reading payments. Creation never hands out an address twice and never consumes
+ * an index for a refused request: the input is priced first, then the payment record is
+ * inserted (its unique idempotency key makes it the reservation), then an index is allocated
+ * atomically and the address set once on the record.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { RateProvider } from '../pricing/rates.js';
+import type { AddressCounter } from '../storage/address-counter.js';
+import {
+  AddressTakenError,
+  DuplicateIdempotencyKeyError,
+  type PaymentRepository,
+} from '../storage/payments.js';
+import type { WalletAccount } from '../wallet/account.js';
+import { type IssuedPayment, type Payment, isIssued } from './payment.js';
+import { type QuoteLimits, type QuoteRequest, quotePayment } from './quote.js';
+
+export interface CreatePaymentInput extends QuoteRequest {
+  userId: string;
+  description?: string;
+}
+
+export interface CreateContext {
+  apiKeyId: string;
+  idempotencyKey?: string;
+}
+
+export class IdempotencyConflictError extends Error {
+  constructor() {
+    super('Idempotency-Key was already used with a different request');
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+export class IdempotencyInProgressError extends Error {
+  constructor() {
+    super('a request with this Idempotency-Key is still being processed; retry shortly');
+    this.name = 'IdempotencyInProgressError';
+  }
+}
+
+export interface PaymentServiceOptions {
+  repo: PaymentRepository;
+  counter: AddressCounter;
+  wallet: WalletAccount;
+  rates: RateProvider;
+  limits: QuoteLimits;
+  expiryMinutes: number;
+  requiredConfirmations: number;
+  now?: () => Date;
+  /** How long a retry waits for the first request to finish before answering 409. */
+  replayWaitMs?: number;
+  /** After this long without an address, the first request is presumed dead and a retry finishes it. */
+  staleAfterMs?: number;
+}
+
+export interface PaymentPage {
+  items: IssuedPayment[];
+  nextCursor: string | null;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function newPaymentId(): string {
+  return `pay_${randomBytes(16).toString('base64url')}`;
+}
+
+export class PaymentService {
+  private readonly now: () => Date;
+
+  constructor(private readonly options: PaymentServiceOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async create(
+    input: CreatePaymentInput,
+    ctx: CreateContext,
+  ): Promise<{ payment: IssuedPayment; replayed: boolean }> {
+    const requestHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
+    const scope = ctx.idempotencyKey;
+    if (scope !== undefined) {
+      const existing = await this.options.repo.findByIdempotencyScope(scope);
+      if (existing) return { payment: await this.replay(existing, requestHash), replayed: true };
+    }
+
+    const quote = await quotePayment(input, this.options.limits, this.options.rates);
+    const now = this.now();
+    const payment: Payment = {
+      _id: newPaymentId(),
+      userId: input.userId,
+      status: 'pending',
+      network: this.options.wallet.network,
+      amountSats: quote.amountSats,
+      credits: quote.credits,
+      price: quote.price,
+      ...(quote.rate && { rate: quote.rate }),
+      ...(quote.packageId !== undefined && { packageId: quote.packageId }),
+      // The merchant's own words win; a package's description is the fallback.
+      ...((input.description ?? quote.description) !== undefined && {
+        description: input.description ?? quote.description,
+      }),
+      requiredConfirmations: this.options.requiredConfirmations,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.options.expiryMinutes * 60_000),
+      createdBy: ctx.apiKeyId,
+      ...(scope !== undefined && { idempotencyScope: scope }),
+      requestHash,
+      events: [
+        { at: now, type: 'created', to: 'pending', cause: `created by API key ${ctx.apiKeyId}` },
+      ],
+    };
+    try {
+      await this.options.repo.insert(payment);
+    } catch (err) {
+      if (!(err instanceof DuplicateIdempotencyKeyError) || scope === undefined) throw err;
+      // A concurrent request with the same key won the insert.
+      const winner = await this.options.repo.findByIdempotencyScope(scope);
+      if (!winner) throw err;
+      return { payment: await this.replay(winner, requestHash), replayed: true };
+    }
+    return { payment: await this.issueAddress(payment), replayed: false };
+  }
+
+  get(id: string): Promise<Payment | null> {
+    return this.options.repo.findById(id);
+  }
+
+  async listByUser(userId: string, limit: number, cursor?: string): Promise<PaymentPage> {
+    const decoded = cursor === undefined ? undefined : decodeCursor(cursor);
+    const items = await this.options.repo.listByUser(userId, limit, decoded);
+    const last = items[items.length - 1];
+    const nextCursor =
+      items.length === limit && last
+        ? encodeCursor({ createdAt: last.createdAt, id: last._id })
+        : null;
+    return { items, nextCursor };
+  }
+
+  private async issueAddress(payment: Payment): Promise<IssuedPayment> {
+    const { wallet, counter, repo } = this.options;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const index = await counter.allocate(wallet.accountFingerprint);
+      const derived = wallet.receiveAddress(index);
+      const derivation = {
+        index,
+        path: derived.path,
+        scriptType: wallet.scriptType,
+        accountFingerprint: wallet.accountFingerprint,
+        ...(wallet.masterFingerprint !== undefined && {
+          masterFingerprint: wallet.masterFingerprint,
+        }),
+      };
+      try {
+        if (await repo.assignAddress(payment._id, derived.address, derivation)) {
+          return { ...payment, address: derived.address, derivation };
+        }
+      } catch (err) {
+        // The counter fell behind addresses already used (e.g. restored from an old backup):
+        // the unique index refused the address; take the next index.
+        if (err instanceof AddressTakenError) continue;
+        throw err;
+      }
+      const current = await repo.findById(payment._id);
+      if (current && isIssued(current)) return current;
+    }
+    throw new Error(`could not issue a fresh address for payment ${payment._id}`);
+  }
+
+  private async replay(existing: Payment, requestHash: string): Promise<IssuedPayment> {
+    if (existing.requestHash !== requestHash) throw new IdempotencyConflictError();
+    const waitMs = this.options.replayWaitMs ?? 5_000;
+    const staleAfterMs = this.options.staleAfterMs ?? 30_000;
+    const deadline = Date.now() + waitMs;
+    let current: Payment | null = existing;
+    while (current && !isIssued(current)) {
+      if (this.now().getTime() - current.createdAt.getTime() > staleAfterMs)
+        return this.issueAddress(current);
+      if (Date.now() > deadline) throw new IdempotencyInProgressError();
+      await sleep(20);
+      current = await this.options.repo.findById(existing._id);
+    }
+    if (!current) throw new Error(`payment ${existing._id} vanished`);
+    return current;
+  }
+}
+
+export class BadCursorError extends Error {}
+
+function encodeCursor(cursor: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify({ t: cursor.createdAt.toISOString(), id: cursor.id })).toString(
+    'base64url',
+  );
+}
+
+function decodeCursor(text: string): { createdAt: Date; id: string } {
+  try {
+    const { t, id } = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as {
+      t: unknown;
+      id: unknown;
+    };
+    const createdAt = new Date(String(t));
+    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
+    return { createdAt, id };
+  } catch {
+    throw new BadCursorError('cursor is not a cursor this API returned');
+  }
+}

@@ -1,0 +1,150 @@
+/** The payment record and the views the merchant API and the checkout page show of it. */
+import { formatBtc, formatBtcShort } from '../pricing/amount.js';
+import type { NetworkName } from '../wallet/networks.js';
+import type { ScriptType } from '../wallet/extended-key.js';
+
+export const PAYMENT_STATUSES = [
+  'pending',
+  'confirming',
+  'confirmed',
+  'forwarded',
+  'expired',
+  'underpaid',
+] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+export interface PaymentEvent {
+  at: Date;
+  type: string;
+  cause: string;
+  from?: PaymentStatus;
+  to?: PaymentStatus;
+  actor?: string;
+}
+
+export interface PriceRecord {
+  amount: string;
+  /** SAT, BTC or a fiat code */
+  currency: string;
+}
+
+export interface RateRecord {
+  currency: string;
+  rate: string;
+  source: string;
+  fetchedAt: Date;
+}
+
+export interface Derivation {
+  index: number;
+  path: string;
+  scriptType: ScriptType;
+  accountFingerprint: string;
+  masterFingerprint?: string;
+}
+
+export interface Payment {
+  _id: string;
+  userId: string;
+  status: PaymentStatus;
+  network: NetworkName;
+  amountSats: number;
+  credits: number;
+  price: PriceRecord;
+  rate?: RateRecord;
+  packageId?: string;
+  description?: string;
+  /** Absent until an address index is allocated (the record doubles as idempotency reservation). */
+  address?: string;
+  derivation?: Derivation;
+  requiredConfirmations: number;
+  createdAt: Date;
+  expiresAt: Date;
+  createdBy: string;
+  idempotencyScope?: string;
+  requestHash: string;
+  events: PaymentEvent[];
+}
+
+/** A payment that has its address: every payment outside the short window of its creation. */
+export type IssuedPayment = Payment & { address: string; derivation: Derivation };
+
+export function isIssued(payment: Payment): payment is IssuedPayment {
+  return payment.address !== undefined && payment.derivation !== undefined;
+}
+
+/** BIP21 URI; the amount in BTC without trailing zeros, text parts percent-encoded (RFC 3986). */
+export function bip21Uri(address: string, sats: number, label?: string, message?: string): string {
+  const params = [`amount=${formatBtcShort(sats)}`];
+  if (label) params.push(`label=${encodeURIComponent(label)}`);
+  if (message) params.push(`message=${encodeURIComponent(message)}`);
+  return `bitcoin:${address}?${params.join('&')}`;
+}
+
+/**
+ * What goes into the QR code: bech32 addresses upper-cased (with the scheme) so the QR can use
+ * its compact alphanumeric mode; base58 addresses are case-sensitive and stay as they are.
+ */
+export function qrContent(uri: string, address: string): string {
+  if (!/^(bc|tb|bcrt)1/.test(address)) return uri;
+  return `BITCOIN:${address.toUpperCase()}${uri.slice(`bitcoin:${address}`.length)}`;
+}
+
+export interface ViewContext {
+  publicUrl: string;
+  merchantName: string;
+}
+
+export function checkoutUrl(payment: Pick<Payment, '_id'>, ctx: ViewContext): string {
+  return `${ctx.publicUrl.replace(/\/$/, '')}/pay/${payment._id}`;
+}
+
+/** The merchant API's view of a payment. */
+export function merchantView(payment: IssuedPayment, ctx: ViewContext) {
+  return {
+    id: payment._id,
+    status: payment.status,
+    userId: payment.userId,
+    address: payment.address,
+    amountSats: payment.amountSats,
+    amountBtc: formatBtc(payment.amountSats),
+    bip21: bip21Uri(payment.address, payment.amountSats, ctx.merchantName, payment.description),
+    checkoutUrl: checkoutUrl(payment, ctx),
+    credits: payment.credits,
+    price: payment.price,
+    ...(payment.rate && {
+      rate: { ...payment.rate, fetchedAt: payment.rate.fetchedAt.toISOString() },
+    }),
+    ...(payment.packageId !== undefined && { packageId: payment.packageId }),
+    ...(payment.description !== undefined && { description: payment.description }),
+    requiredConfirmations: payment.requiredConfirmations,
+    network: payment.network,
+    derivationPath: payment.derivation.path,
+    createdAt: payment.createdAt.toISOString(),
+    expiresAt: payment.expiresAt.toISOString(),
+  };
+}
+
+/** The payer's view: nothing about the user, the merchant's metadata or the wallet. */
+export function checkoutView(payment: IssuedPayment, ctx: ViewContext, now: Date) {
+  const uri = bip21Uri(payment.address, payment.amountSats, ctx.merchantName, payment.description);
+  return {
+    id: payment._id,
+    status: payment.status,
+    address: payment.address,
+    amountSats: payment.amountSats,
+    amountBtc: formatBtc(payment.amountSats),
+    // Filled in by the watcher once it tracks transactions.
+    receivedSats: 0,
+    dueSats: payment.amountSats,
+    confirmations: 0,
+    requiredConfirmations: payment.requiredConfirmations,
+    bip21: uri,
+    qr: qrContent(uri, payment.address),
+    price: payment.price,
+    merchantName: ctx.merchantName,
+    ...(payment.description !== undefined && { description: payment.description }),
+    expiresAt: payment.expiresAt.toISOString(),
+    secondsLeft: Math.max(0, Math.floor((payment.expiresAt.getTime() - now.getTime()) / 1000)),
+  };
+}

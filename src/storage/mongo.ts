@@ -1,0 +1,20 @@
+import { MongoClient, MongoServerError, type Db } from 'mongodb';
+
+export interface MongoHandle {
+  client: MongoClient;
+  db: Db;
+}
+
+export async function connectMongo(url: string, database: string): Promise<MongoHandle> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, appName: 'satwatch' });
+  await client.connect();
+  return { client, db: client.db(database) };
+}
+
+export function isDuplicateKey(err: unknown, field?: string): boolean {
+  if (!(err instanceof MongoServerError) || err.code !== 11000) return false;
+  if (field === undefined) return true;
+  const keyPattern = err.keyPattern as Record<string, unknown> | undefined;
+  if (keyPattern) return field in keyPattern;
+  return err.message.includes(field);
+}
