@@ -43,7 +43,7 @@ describe('satwatch serve', () => {
       const base = `http://127.0.0.1:${port}`;
       const health = await waitFor(
         'satwatch',
-        async () => (await fetch(`${base}/healthz`)).json() as Promise<unknown>,
+        async () => (await fetch(`${base}/healthz`)).json(),
         20_000,
       );
       expect(health).toEqual({ status: 'ok' });
