@@ -111,7 +111,8 @@ export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; se
     { env: 'SATWATCH_RATES_KRAKEN_URL', key: 'rates.krakenUrl', kind: 'string' },
     { env: 'SATWATCH_RATES_TIMEOUT_MS', key: 'rates.timeoutMs', kind: 'int' },
     { env: 'SATWATCH_RATES_MAX_AGE_SECONDS', key: 'rates.maxAgeSeconds', kind: 'int' },
-    { env: 'SATWATCH_API_KEYS', key: 'auth.apiKeys', kind: 'json' },
+    // Holds only hashes, but a raw key pasted here by mistake must not be echoed.
+    { env: 'SATWATCH_API_KEYS', key: 'auth.apiKeys', kind: 'json', secret: true },
     { env: 'SATWATCH_RATE_LIMIT_CREATE_PER_MINUTE', key: 'rateLimit.createPerMinute', kind: 'int' },
     { env: 'SATWATCH_CHECKOUT_MERCHANT_NAME', key: 'checkout.merchantName', kind: 'string' },
   ];

@@ -4,10 +4,14 @@
  *   up | down | status start, stop or describe the lab
  *   pay <address> <sats> [--no-rbf]   pay from the lab's payer wallet
  *   mine [blocks]      mine blocks (default 1)
+ *   env                print shell exports to run the daemon against the lab, with a fresh
+ *                      regtest wallet and merchant key (throwaway, for trying things out)
  */
 import { installLab } from './install.js';
 import { isLabHealthy, labDown, labUp, readLabState } from './lab.js';
 import { LabClient } from './client.js';
+import { hashApiKey, newApiKey } from '../../src/api/auth.js';
+import { newTestWallet } from '../support/daemon.js';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -52,8 +56,24 @@ async function main(argv: string[]): Promise<number> {
       console.log(`[lab] mined ${hashes.length} blocks, tip ${hashes[hashes.length - 1] ?? ''}`);
       return 0;
     }
+    case 'env': {
+      const lab = LabClient.fromState();
+      const key = newApiKey();
+      const exports = {
+        SATWATCH_NETWORK: 'regtest',
+        SATWATCH_MONGO_URL: lab.mongoUrl,
+        SATWATCH_WALLET_XPUB: newTestWallet().vpub,
+        SATWATCH_API_KEYS: JSON.stringify([
+          { id: 'demo', role: 'merchant', sha256: hashApiKey(key) },
+        ]),
+        SATWATCH_RATES_FIXED: JSON.stringify({ USD: '100000', EUR: '92000' }),
+        SATWATCH_MERCHANT_KEY: key,
+      };
+      for (const [name, value] of Object.entries(exports)) console.log(`export ${name}='${value}'`);
+      return 0;
+    }
     default:
-      console.error('usage: lab install|up|down|status|pay <address> <sats>|mine [blocks]');
+      console.error('usage: lab install|up|down|status|pay <address> <sats>|mine [blocks]|env');
       return 2;
   }
 }

@@ -108,3 +108,11 @@ export async function independentAddress(wallet: TestWallet, index: number): Pro
 export async function listen(app: FastifyInstance): Promise<string> {
   return app.listen({ host: '127.0.0.1', port: 0 });
 }
+
+/** A second daemon on the same database and wallet: another replica. */
+export async function startReplica(
+  primary: TestDaemon,
+  options: DaemonOptions = {},
+): Promise<Daemon> {
+  return createDaemon(primary.config, options);
+}
