@@ -2,6 +2,7 @@
 import { formatBtc, formatBtcShort } from '../pricing/amount.js';
 import type { NetworkName } from '../wallet/networks.js';
 import type { ScriptType } from '../wallet/extended-key.js';
+import type { Quote } from './quote.js';
 
 export const PAYMENT_STATUSES = [
   'pending',
@@ -43,17 +44,12 @@ export interface Derivation {
   masterFingerprint?: string;
 }
 
-export interface Payment {
+/** A payment is its quote (amount, credits, price, rate, package, description) plus the rest. */
+export interface Payment extends Quote {
   _id: string;
   userId: string;
   status: PaymentStatus;
   network: NetworkName;
-  amountSats: number;
-  credits: number;
-  price: PriceRecord;
-  rate?: RateRecord;
-  packageId?: string;
-  description?: string;
   /** Absent until an address index is allocated (the record doubles as idempotency reservation). */
   address?: string;
   derivation?: Derivation;

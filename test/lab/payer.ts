@@ -8,7 +8,7 @@ import * as bitcoin from 'bitcoinjs-lib';
 import type { BIP32Interface } from 'bip32';
 import { regtest as network, signingKey } from './keys.js';
 import type { BtcdRpc } from './rpc.js';
-import { RpcError } from './rpc.js';
+import { RpcError, searchRawTransactions } from './rpc.js';
 
 const COINBASE_MATURITY = 100;
 const DUST_LIMIT = 546;
@@ -263,15 +263,8 @@ export class PayerWallet {
     const tip = await this.rpc.call<number>('getblockcount');
     const coins = new Map<string, Coin>();
     const spent = new Set<string>();
-    const pageSize = 1000;
-    for (let skip = 0; ; skip += pageSize) {
-      let page: { hex: string; txid: string; confirmations?: number }[];
-      try {
-        page = await this.rpc.call('searchrawtransactions', this.address, 1, skip, pageSize);
-      } catch (err) {
-        if (err instanceof RpcError && err.code === -5) break; // no history
-        throw err;
-      }
+    type Entry = { hex: string; txid: string; confirmations?: number };
+    for await (const page of searchRawTransactions<Entry>(this.rpc, this.address, 1, false)) {
       for (const entry of page) {
         const tx = bitcoin.Transaction.fromHex(entry.hex);
         const confirmations = entry.confirmations ?? 0;
@@ -289,7 +282,6 @@ export class PayerWallet {
           }
         });
       }
-      if (page.length < pageSize) break;
     }
     for (const key of spent) coins.delete(key);
     this.coins = coins;

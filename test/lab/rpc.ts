@@ -46,3 +46,35 @@ export class BtcdRpc {
     return body.result as T;
   }
 }
+
+/**
+ * Pages through btcd's `searchrawtransactions` (needs --addrindex), mempool included.
+ * btcd answers "No information available about address" (-5) for an address without history.
+ */
+export async function* searchRawTransactions<T>(
+  rpc: BtcdRpc,
+  address: string,
+  verbose: 0 | 1,
+  newestFirst: boolean,
+): AsyncGenerator<T[]> {
+  const pageSize = 1000;
+  for (let skip = 0; ; skip += pageSize) {
+    let page: T[];
+    try {
+      page = await rpc.call<T[]>(
+        'searchrawtransactions',
+        address,
+        verbose,
+        skip,
+        pageSize,
+        0,
+        newestFirst,
+      );
+    } catch (err) {
+      if (err instanceof RpcError && err.code === -5) return;
+      throw err;
+    }
+    yield page;
+    if (page.length < pageSize) return;
+  }
+}

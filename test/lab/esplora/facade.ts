@@ -5,7 +5,7 @@
  */
 import * as bitcoin from 'bitcoinjs-lib';
 import type { BtcdRpc } from '../rpc.js';
-import { RpcError } from '../rpc.js';
+import { RpcError, searchRawTransactions } from '../rpc.js';
 import {
   type EsploraStatus,
   type EsploraTx,
@@ -389,23 +389,7 @@ export class EsploraFacade {
     txid: string,
     vout: number,
   ): Promise<{ txid: string; vin: number } | undefined> {
-    const pageSize = 1000;
-    for (let skip = 0; ; skip += pageSize) {
-      let page: string[];
-      try {
-        page = await this.rpc.call<string[]>(
-          'searchrawtransactions',
-          address,
-          0,
-          skip,
-          pageSize,
-          0,
-          true,
-        );
-      } catch (err) {
-        if (err instanceof RpcError && err.code === -5) return undefined;
-        throw err;
-      }
+    for await (const page of searchRawTransactions<string>(this.rpc, address, 0, true)) {
       for (const hex of page) {
         const candidate = bitcoin.Transaction.fromHex(hex);
         const vin = candidate.ins.findIndex(
@@ -413,8 +397,8 @@ export class EsploraFacade {
         );
         if (vin >= 0) return { txid: candidate.getId(), vin };
       }
-      if (page.length < pageSize) return undefined;
     }
+    return undefined;
   }
 
   // ---- addresses ----------------------------------------------------------------------
@@ -457,24 +441,7 @@ export class EsploraFacade {
   /** Every transaction touching the address, mempool first, then confirmed newest first. */
   private async history(address: string): Promise<HistoryEntry[]> {
     const entries: HistoryEntry[] = [];
-    const pageSize = 1000;
-    for (let skip = 0; ; skip += pageSize) {
-      let page: RawTxVerbose[];
-      try {
-        page = await this.rpc.call<RawTxVerbose[]>(
-          'searchrawtransactions',
-          address,
-          1,
-          skip,
-          pageSize,
-          0,
-          true,
-        );
-      } catch (err) {
-        // btcd's answer for an address it has never seen.
-        if (err instanceof RpcError && err.code === -5) break;
-        throw err;
-      }
+    for await (const page of searchRawTransactions<RawTxVerbose>(this.rpc, address, 1, true)) {
       for (const v of page) {
         this.rawTx.set(v.txid, v.hex);
         entries.push({
@@ -483,7 +450,6 @@ export class EsploraFacade {
           status: await this.statusOf(v),
         });
       }
-      if (page.length < pageSize) break;
     }
     const mempool = entries.filter((e) => !e.status.confirmed);
     const chain = entries.filter((e) => e.status.confirmed);
