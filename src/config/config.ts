@@ -53,7 +53,27 @@ export interface Config {
     minAmountSats: number;
     maxAmountSats: number;
     maxCredits: number;
+    /** How long expired and underpaid addresses stay watched for late money. */
+    monitoringHours: number;
+    latePayments: 'credit' | 'review';
+    creditMode: 'fixed' | 'proportional';
+    /** An amount short by at most this share (basis points) still counts as paid. */
+    underpaymentToleranceBps: number;
+    /** Money first seen this long after expiry still counts as on time (poll delay). */
+    expiryGraceSeconds: number;
+    /** A credited payment is no longer watched once its transactions are this deep. */
+    settledConfirmations: number;
   };
+  chain: {
+    /** Esplora base URLs, tried in order; empty means the network's public defaults. */
+    esploraUrls: string[];
+    timeoutMs: number;
+    maxConcurrency: number;
+    retries: number;
+    bearerToken?: string;
+  };
+  watcher: { enabled: boolean; intervalSeconds: number; concurrency: number; leaseSeconds: number };
+  webhooks: { url?: string; secret?: string; timeoutMs: number; maxAttempts: number };
   packages: PackageConfig[];
   rates: {
     provider: RateSource;
@@ -103,7 +123,38 @@ export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; se
     },
     { env: 'SATWATCH_PAYMENTS_MIN_AMOUNT_SATS', key: 'payments.minAmountSats', kind: 'int' },
     { env: 'SATWATCH_PAYMENTS_MAX_AMOUNT_SATS', key: 'payments.maxAmountSats', kind: 'int' },
+    { env: 'SATWATCH_PAYMENTS_MONITORING_HOURS', key: 'payments.monitoringHours', kind: 'int' },
+    { env: 'SATWATCH_PAYMENTS_LATE_PAYMENTS', key: 'payments.latePayments', kind: 'string' },
+    { env: 'SATWATCH_PAYMENTS_CREDIT_MODE', key: 'payments.creditMode', kind: 'string' },
+    {
+      env: 'SATWATCH_PAYMENTS_UNDERPAYMENT_TOLERANCE_BPS',
+      key: 'payments.underpaymentToleranceBps',
+      kind: 'int',
+    },
+    {
+      env: 'SATWATCH_PAYMENTS_EXPIRY_GRACE_SECONDS',
+      key: 'payments.expiryGraceSeconds',
+      kind: 'int',
+    },
+    {
+      env: 'SATWATCH_PAYMENTS_SETTLED_CONFIRMATIONS',
+      key: 'payments.settledConfirmations',
+      kind: 'int',
+    },
     { env: 'SATWATCH_PACKAGES', key: 'packages', kind: 'json' },
+    { env: 'SATWATCH_CHAIN_ESPLORA_URLS', key: 'chain.esploraUrls', kind: 'list' },
+    { env: 'SATWATCH_CHAIN_TIMEOUT_MS', key: 'chain.timeoutMs', kind: 'int' },
+    { env: 'SATWATCH_CHAIN_MAX_CONCURRENCY', key: 'chain.maxConcurrency', kind: 'int' },
+    { env: 'SATWATCH_CHAIN_RETRIES', key: 'chain.retries', kind: 'int' },
+    { env: 'SATWATCH_CHAIN_BEARER_TOKEN', key: 'chain.bearerToken', kind: 'string', secret: true },
+    { env: 'SATWATCH_WATCHER_ENABLED', key: 'watcher.enabled', kind: 'bool' },
+    { env: 'SATWATCH_WATCHER_INTERVAL_SECONDS', key: 'watcher.intervalSeconds', kind: 'int' },
+    { env: 'SATWATCH_WATCHER_CONCURRENCY', key: 'watcher.concurrency', kind: 'int' },
+    { env: 'SATWATCH_WATCHER_LEASE_SECONDS', key: 'watcher.leaseSeconds', kind: 'int' },
+    { env: 'SATWATCH_WEBHOOK_URL', key: 'webhooks.url', kind: 'string' },
+    { env: 'SATWATCH_WEBHOOK_SECRET', key: 'webhooks.secret', kind: 'string', secret: true },
+    { env: 'SATWATCH_WEBHOOK_TIMEOUT_MS', key: 'webhooks.timeoutMs', kind: 'int' },
+    { env: 'SATWATCH_WEBHOOK_MAX_ATTEMPTS', key: 'webhooks.maxAttempts', kind: 'int' },
     { env: 'SATWATCH_RATES_PROVIDER', key: 'rates.provider', kind: 'string' },
     { env: 'SATWATCH_RATES_CURRENCIES', key: 'rates.currencies', kind: 'list' },
     { env: 'SATWATCH_RATES_FIXED', key: 'rates.fixed', kind: 'json' },
@@ -192,6 +243,12 @@ const schema = {
         'minAmountSats',
         'maxAmountSats',
         'maxCredits',
+        'monitoringHours',
+        'latePayments',
+        'creditMode',
+        'underpaymentToleranceBps',
+        'expiryGraceSeconds',
+        'settledConfirmations',
       ],
       properties: {
         expiryMinutes: { type: 'integer', minimum: 1, maximum: 10080 },
@@ -199,6 +256,46 @@ const schema = {
         minAmountSats: { type: 'integer', minimum: 546 },
         maxAmountSats: { type: 'integer', minimum: 546, maximum: 2100000000000000 },
         maxCredits: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+        monitoringHours: { type: 'integer', minimum: 0, maximum: 8760 },
+        latePayments: { enum: ['credit', 'review'] },
+        creditMode: { enum: ['fixed', 'proportional'] },
+        underpaymentToleranceBps: { type: 'integer', minimum: 0, maximum: 5000 },
+        expiryGraceSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
+        settledConfirmations: { type: 'integer', minimum: 1, maximum: 1000 },
+      },
+    },
+    chain: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['esploraUrls', 'timeoutMs', 'maxConcurrency', 'retries'],
+      properties: {
+        esploraUrls: { type: 'array', items: { type: 'string', pattern: '^https?://' } },
+        timeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
+        maxConcurrency: { type: 'integer', minimum: 1, maximum: 256 },
+        retries: { type: 'integer', minimum: 0, maximum: 10 },
+        bearerToken: { type: 'string', minLength: 1 },
+      },
+    },
+    watcher: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['enabled', 'intervalSeconds', 'concurrency', 'leaseSeconds'],
+      properties: {
+        enabled: { type: 'boolean' },
+        intervalSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+        concurrency: { type: 'integer', minimum: 1, maximum: 256 },
+        leaseSeconds: { type: 'integer', minimum: 2, maximum: 86400 },
+      },
+    },
+    webhooks: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['timeoutMs', 'maxAttempts'],
+      properties: {
+        url: { type: 'string', pattern: '^https?://' },
+        secret: { type: 'string', minLength: 16 },
+        timeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
+        maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
       },
     },
     packages: {
@@ -400,7 +497,32 @@ export function loadConfig(options: LoadOptions = {}): Config {
   return config;
 }
 
+/** Public Esplora instances per network, used when chain.esploraUrls is empty. */
+const PUBLIC_ESPLORA: Record<NetworkName, string[]> = {
+  mainnet: ['https://blockstream.info/api', 'https://mempool.space/api'],
+  testnet: ['https://blockstream.info/testnet/api', 'https://mempool.space/testnet/api'],
+  signet: ['https://mempool.space/signet/api'],
+  regtest: [],
+};
+
+export function esploraUrls(config: Config): string[] {
+  return config.chain.esploraUrls.length > 0
+    ? config.chain.esploraUrls
+    : PUBLIC_ESPLORA[config.network];
+}
+
 function checkConsistency(config: Config): void {
+  if (config.watcher.enabled && esploraUrls(config).length === 0) {
+    throw new ConfigError(
+      `chain.esploraUrls is required on ${config.network} (there is no public Esplora)`,
+    );
+  }
+  if (config.watcher.leaseSeconds <= config.watcher.intervalSeconds) {
+    throw new ConfigError('watcher.leaseSeconds must be longer than watcher.intervalSeconds');
+  }
+  if ((config.webhooks.url === undefined) !== (config.webhooks.secret === undefined)) {
+    throw new ConfigError('webhooks.url and webhooks.secret go together');
+  }
   WalletAccount.fromConfig({ network: config.network, ...config.wallet });
   const { payments, rates } = config;
   if (payments.minAmountSats > payments.maxAmountSats) {

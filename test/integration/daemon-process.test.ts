@@ -35,6 +35,7 @@ describe('satwatch serve', () => {
       SATWATCH_MONGO_URL: lab.mongoUrl,
       SATWATCH_MONGO_DATABASE: `proc_${port}`,
       SATWATCH_WALLET_XPUB: newTestWallet().vpub,
+      SATWATCH_CHAIN_ESPLORA_URLS: lab.esploraUrl,
       SATWATCH_API_KEYS: JSON.stringify([
         { id: 'shop', role: 'merchant', sha256: hashApiKey(key) },
       ]),

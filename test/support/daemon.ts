@@ -59,6 +59,7 @@ export async function startTestDaemon(
       SATWATCH_MONGO_URL: lab.mongoUrl,
       SATWATCH_MONGO_DATABASE: database,
       SATWATCH_WALLET_XPUB: testWallet.vpub,
+      SATWATCH_CHAIN_ESPLORA_URLS: lab.esploraUrl,
       SATWATCH_API_KEYS: JSON.stringify([
         { id: 'merchant-test', role: 'merchant', sha256: hashApiKey(merchantKey) },
         { id: 'admin-test', role: 'admin', sha256: hashApiKey(adminKey) },

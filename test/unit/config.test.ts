@@ -25,7 +25,7 @@ function configDir(files: Record<string, unknown>): string {
   return dir;
 }
 
-const base = { SATWATCH_WALLET_XPUB: TPUB };
+const base = { SATWATCH_WALLET_XPUB: TPUB, SATWATCH_CHAIN_ESPLORA_URLS: 'http://127.0.0.1:3002' };
 
 describe('configuration', () => {
   it('layers default.json, <env>.json and environment variables', () => {
@@ -46,7 +46,10 @@ describe('configuration', () => {
     const dir = configDir({});
     const secret = path.join(dir, 'xpub.txt');
     writeFileSync(secret, `${TPUB}\n`);
-    const config = loadConfig({ configDir: dir, env: { SATWATCH_WALLET_XPUB_FILE: secret } });
+    const config = loadConfig({
+      configDir: dir,
+      env: { ...base, SATWATCH_WALLET_XPUB: undefined, SATWATCH_WALLET_XPUB_FILE: secret },
+    });
     expect(config.wallet.xpub).toBe(TPUB);
   });
 
@@ -110,8 +113,15 @@ describe('configuration', () => {
   });
 
   it('requires a wallet key', () => {
-    expect(() => loadConfig({ configDir: configDir({}), env: {} })).toThrow(
+    const env = { SATWATCH_CHAIN_ESPLORA_URLS: 'http://127.0.0.1:3002' };
+    expect(() => loadConfig({ configDir: configDir({}), env })).toThrow(
       /wallet\.xpub: is required/,
     );
+  });
+
+  it('requires an Esplora URL on regtest, where there is no public one', () => {
+    expect(() =>
+      loadConfig({ configDir: configDir({}), env: { SATWATCH_WALLET_XPUB: TPUB } }),
+    ).toThrow(/chain\.esploraUrls is required on regtest/);
   });
 });

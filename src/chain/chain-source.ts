@@ -1,0 +1,76 @@
+/**
+ * What the watcher needs to know about the chain, whatever serves it (Esplora today, Bitcoin
+ * Core RPC later). Every backend passes the same contract tests (test/support/chain-source-contract.ts).
+ */
+
+export interface TxStatus {
+  confirmed: boolean;
+  blockHeight?: number;
+  blockHash?: string;
+  /** Unix seconds */
+  blockTime?: number;
+}
+
+export interface TxOutput {
+  vout: number;
+  /** Absent for outputs without an address (OP_RETURN, bare scripts). */
+  address?: string;
+  /** Hex scriptPubKey */
+  script: string;
+  valueSats: number;
+}
+
+export interface ChainTransaction {
+  txid: string;
+  status: TxStatus;
+  outputs: TxOutput[];
+  /** Any input signals BIP125 replaceability (sequence < 0xfffffffe). */
+  signalsRbf: boolean;
+  /** Absent when the backend cannot tell. */
+  feeSats?: number;
+  vsize?: number;
+}
+
+export interface ChainTip {
+  height: number;
+  hash: string;
+}
+
+/** A chain backend call that failed after its retries; the cycle skips what depended on it. */
+export class ChainSourceError extends Error {
+  constructor(
+    message: string,
+    readonly endpoint: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ChainSourceError';
+  }
+}
+
+/** The node refused a broadcast (a definitive answer, not an outage). */
+export class BroadcastRejectedError extends Error {
+  constructor(
+    readonly code: number | undefined,
+    readonly reason: string,
+  ) {
+    super(`transaction rejected: ${reason}`);
+    this.name = 'BroadcastRejectedError';
+  }
+}
+
+export interface ChainSource {
+  tip(): Promise<ChainTip>;
+  /** Hash of the best-chain block at `height`, or undefined above the tip. */
+  blockHashAt(height: number): Promise<string | undefined>;
+  /** Every transaction paying to or spending from `address`, mempool and confirmed, all pages. */
+  addressTransactions(address: string): Promise<ChainTransaction[]>;
+  /** Unknown transactions are `{ confirmed: false }` (as Esplora answers); use `transaction` to tell. */
+  transactionStatus(txid: string): Promise<TxStatus>;
+  /** undefined when the backend does not know the transaction (never seen, or dropped). */
+  transaction(txid: string): Promise<ChainTransaction | undefined>;
+  /** Returns the txid; BroadcastRejectedError when the node refuses it. */
+  broadcast(rawHex: string): Promise<string>;
+  /** Confirmation target (blocks) → sat/vB; may be empty. */
+  feeEstimates(): Promise<Record<string, number>>;
+}
