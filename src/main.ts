@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * satwatch command line.
- *   serve                               start the HTTP API
+ *   serve [--api-only|--watcher-only]   start the HTTP API and the chain watcher
  *   derive <from> [count]               print receive addresses, to check against your wallet
  *   api-key --id <id> --role <role>     make an API key and the config entry holding its hash
  */
@@ -13,18 +13,22 @@ import { WalletAccount } from './wallet/account.js';
 import { WalletKeyError } from './wallet/extended-key.js';
 
 const USAGE = `usage:
-  satwatch serve
+  satwatch serve [--api-only|--watcher-only]
   satwatch derive <from-index> [count]
   satwatch api-key --id <id> --role merchant|admin`;
 
-async function serve(): Promise<void> {
+async function serve(args: string[]): Promise<void> {
+  const apiOnly = args.includes('--api-only');
+  const watcherOnly = args.includes('--watcher-only');
+  if (apiOnly && watcherOnly)
+    throw new Error('serve: --api-only and --watcher-only exclude each other');
   const config = loadConfig();
   const daemon = await createDaemon(config, {
     logger: { level: config.log.level, redact: ['req.headers.authorization'] },
   });
-  const { app } = daemon;
+  const { app, log } = daemon;
   const shutdown = (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
+    log.info({ signal }, 'shutting down');
     daemon.close().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -32,12 +36,15 @@ async function serve(): Promise<void> {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
-  await app.listen({ host: config.http.host, port: config.http.port });
-  app.log.info(
+  if (!watcherOnly) await app.listen({ host: config.http.host, port: config.http.port });
+  if (!apiOnly && config.watcher.enabled) daemon.loop.start();
+  log.info(
     {
       network: config.network,
       account: daemon.wallet.derivationPath,
       scriptType: daemon.wallet.scriptType,
+      api: !watcherOnly,
+      watcher: !apiOnly && config.watcher.enabled,
     },
     'satwatch is serving',
   );
@@ -82,7 +89,7 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   switch (command) {
     case 'serve':
-      await serve();
+      await serve(args);
       return;
     case 'derive':
       derive(args);

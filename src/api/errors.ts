@@ -6,10 +6,10 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { RateUnavailableError } from '../pricing/rates.js';
 import { PaymentInputError } from '../payments/quote.js';
 import {
-  BadCursorError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
 } from '../payments/payment-service.js';
+import { BadCursorError } from '../storage/cursor.js';
 
 export class ApiError extends Error {
   constructor(

@@ -11,7 +11,7 @@ import {
 import type { CreatePaymentInput, PaymentService } from '../payments/payment-service.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { notFound } from './errors.js';
-import { createPaymentBody, idempotencyHeaders } from './schemas.js';
+import { createPaymentBody, idempotencyHeaders, pageOf } from './schemas.js';
 
 export interface PaymentRoutesOptions {
   payments: PaymentService;
@@ -122,14 +122,7 @@ export async function paymentRoutes(
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['items', 'nextCursor'],
-            properties: {
-              items: { type: 'array', items: { $ref: 'Payment#' } },
-              nextCursor: { type: ['string', 'null'] },
-            },
-          },
+          200: pageOf({ $ref: 'Payment#' }),
           400: { $ref: 'Error#' },
         },
       },

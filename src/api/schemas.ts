@@ -74,6 +74,14 @@ export const paymentView = {
     'credits',
     'price',
     'requiredConfirmations',
+    'receivedSats',
+    'confirmedSats',
+    'confirmations',
+    'late',
+    'overpaidSats',
+    'manual',
+    'needsReview',
+    'creditedCredits',
     'network',
     'derivationPath',
     'createdAt',
@@ -94,6 +102,17 @@ export const paymentView = {
     packageId: { type: 'string' },
     description: { type: 'string' },
     requiredConfirmations: { type: 'integer' },
+    receivedSats: {
+      type: 'integer',
+      description: 'all outputs paying the address, confirmed or not',
+    },
+    confirmedSats: { type: 'integer', description: 'outputs with the required confirmations' },
+    confirmations: { type: 'integer', description: 'of the least confirmed output' },
+    late: { type: 'boolean', description: 'money arrived after expiry' },
+    overpaidSats: { type: 'integer' },
+    manual: { type: 'boolean', description: 'confirmed by an admin' },
+    needsReview: { type: 'boolean' },
+    creditedCredits: { type: 'integer', description: "credits added to the user's balance" },
     network: { type: 'string' },
     derivationPath: { type: 'string' },
     createdAt: { type: 'string', format: 'date-time' },
@@ -122,4 +141,76 @@ export const checkoutStatusView = {
     expiresAt: { type: 'string', format: 'date-time' },
     secondsLeft: { type: 'integer' },
   },
+} as const;
+
+export const adminPaymentView = {
+  $id: 'AdminPayment',
+  type: 'object',
+  properties: {
+    ...paymentView.properties,
+    createdBy: { type: 'string' },
+    watching: { type: 'boolean' },
+    reviewReasons: { type: 'array', items: { type: 'string' } },
+    lastCheckedAt: { type: 'string', format: 'date-time' },
+    credit: {
+      type: 'object',
+      properties: {
+        state: { type: 'string', enum: ['due', 'done'] },
+        credits: { type: 'integer' },
+        basisSats: { type: 'integer' },
+        dueAt: { type: 'string', format: 'date-time' },
+        doneAt: { type: 'string', format: 'date-time' },
+        manual: {
+          type: 'object',
+          properties: { by: { type: 'string' }, reason: { type: 'string' } },
+        },
+      },
+    },
+    outputs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          txid: { type: 'string' },
+          vout: { type: 'integer' },
+          valueSats: { type: 'integer' },
+          blockHeight: { type: 'integer' },
+          blockHash: { type: 'string' },
+          signalsRbf: { type: 'boolean' },
+          late: { type: 'boolean' },
+          firstSeenAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          at: { type: 'string', format: 'date-time' },
+          type: { type: 'string' },
+          cause: { type: 'string' },
+          from: { type: 'string' },
+          to: { type: 'string' },
+          actor: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** A page of `items` with the cursor of the next page (null on the last). */
+export function pageOf(items: object) {
+  return {
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: { items: { type: 'array', items }, nextCursor: { type: ['string', 'null'] } },
+  } as const;
+}
+
+/** The errors every authenticated endpoint may answer with. */
+export const authenticatedErrors = {
+  400: { $ref: 'Error#' },
+  401: { $ref: 'Error#' },
+  403: { $ref: 'Error#' },
 } as const;

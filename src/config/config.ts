@@ -512,6 +512,7 @@ export function esploraUrls(config: Config): string[] {
 }
 
 function checkConsistency(config: Config): void {
+  WalletAccount.fromConfig({ network: config.network, ...config.wallet });
   if (config.watcher.enabled && esploraUrls(config).length === 0) {
     throw new ConfigError(
       `chain.esploraUrls is required on ${config.network} (there is no public Esplora)`,
@@ -523,7 +524,6 @@ function checkConsistency(config: Config): void {
   if ((config.webhooks.url === undefined) !== (config.webhooks.secret === undefined)) {
     throw new ConfigError('webhooks.url and webhooks.secret go together');
   }
-  WalletAccount.fromConfig({ network: config.network, ...config.wallet });
   const { payments, rates } = config;
   if (payments.minAmountSats > payments.maxAmountSats) {
     throw new ConfigError('payments.minAmountSats is above payments.maxAmountSats');

@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { RateProvider } from '../pricing/rates.js';
 import type { AddressCounter } from '../storage/address-counter.js';
+import { decodeCursor, nextCursor } from '../storage/cursor.js';
 import {
   AddressTakenError,
   DuplicateIdempotencyKeyError,
@@ -15,6 +16,7 @@ import {
 import type { WalletAccount } from '../wallet/account.js';
 import { type IssuedPayment, type Payment, isIssued } from './payment.js';
 import { type QuoteLimits, type QuoteRequest, quotePayment } from './quote.js';
+import { initialTrackedState } from './state-machine.js';
 
 export interface CreatePaymentInput extends QuoteRequest {
   userId: string;
@@ -100,7 +102,9 @@ export class PaymentService {
     const payment: Payment = {
       _id: newPaymentId(),
       userId: input.userId,
-      status: 'pending',
+      ...initialTrackedState(),
+      version: 0,
+      outbox: [],
       network: this.options.wallet.network,
       amountSats: quote.amountSats,
       credits: quote.credits,
@@ -140,12 +144,7 @@ export class PaymentService {
   async listByUser(userId: string, limit: number, cursor?: string): Promise<PaymentPage> {
     const decoded = cursor === undefined ? undefined : decodeCursor(cursor);
     const items = await this.options.repo.listByUser(userId, limit, decoded);
-    const last = items[items.length - 1];
-    const nextCursor =
-      items.length === limit && last
-        ? encodeCursor({ createdAt: last.createdAt, id: last._id })
-        : null;
-    return { items, nextCursor };
+    return { items, nextCursor: nextCursor(items, limit) };
   }
 
   private async issueAddress(payment: Payment): Promise<IssuedPayment> {
@@ -193,27 +192,5 @@ export class PaymentService {
     }
     if (!current) throw new Error(`payment ${existing._id} vanished`);
     return current;
-  }
-}
-
-export class BadCursorError extends Error {}
-
-function encodeCursor(cursor: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify({ t: cursor.createdAt.toISOString(), id: cursor.id })).toString(
-    'base64url',
-  );
-}
-
-function decodeCursor(text: string): { createdAt: Date; id: string } {
-  try {
-    const { t, id } = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as {
-      t: unknown;
-      id: unknown;
-    };
-    const createdAt = new Date(String(t));
-    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw new BadCursorError('cursor is not a cursor this API returned');
   }
 }

@@ -3,6 +3,7 @@ import { formatBtc, formatBtcShort } from '../pricing/amount.js';
 import type { NetworkName } from '../wallet/networks.js';
 import type { ScriptType } from '../wallet/extended-key.js';
 import type { Quote } from './quote.js';
+import type { TrackedState, WebhookType } from './state-machine.js';
 
 export const PAYMENT_STATUSES = [
   'pending',
@@ -44,12 +45,24 @@ export interface Derivation {
   masterFingerprint?: string;
 }
 
-/** A payment is its quote (amount, credits, price, rate, package, description) plus the rest. */
-export interface Payment extends Quote {
+/** A webhook waiting to be copied into the outbox; written atomically with the change it reports. */
+export interface OutboxRef {
+  id: string;
+  type: WebhookType;
+}
+
+/**
+ * A payment is its quote (amount, credits, price, rate, package, description), what the watcher
+ * tracks (status, outputs, flags, credit), and the rest.
+ */
+export interface Payment extends Quote, TrackedState {
   _id: string;
   userId: string;
-  status: PaymentStatus;
   network: NetworkName;
+  /** Incremented by every tracked-state write; writes are guarded on it. */
+  version: number;
+  outbox: OutboxRef[];
+  lastCheckedAt?: Date;
   /** Absent until an address index is allocated (the record doubles as idempotency reservation). */
   address?: string;
   derivation?: Derivation;
@@ -114,6 +127,14 @@ export function merchantView(payment: IssuedPayment, ctx: ViewContext) {
     ...(payment.packageId !== undefined && { packageId: payment.packageId }),
     ...(payment.description !== undefined && { description: payment.description }),
     requiredConfirmations: payment.requiredConfirmations,
+    receivedSats: payment.receivedSats,
+    confirmedSats: payment.confirmedSats,
+    confirmations: payment.confirmations,
+    late: payment.late,
+    overpaidSats: payment.overpaidSats,
+    manual: payment.manual,
+    needsReview: payment.needsReview,
+    creditedCredits: payment.credit?.state === 'done' ? payment.credit.credits : 0,
     network: payment.network,
     derivationPath: payment.derivation.path,
     createdAt: payment.createdAt.toISOString(),
@@ -130,10 +151,9 @@ export function checkoutView(payment: IssuedPayment, ctx: ViewContext, now: Date
     address: payment.address,
     amountSats: payment.amountSats,
     amountBtc: formatBtc(payment.amountSats),
-    // Filled in by the watcher once it tracks transactions.
-    receivedSats: 0,
-    dueSats: payment.amountSats,
-    confirmations: 0,
+    receivedSats: payment.receivedSats,
+    dueSats: Math.max(0, payment.amountSats - payment.receivedSats),
+    confirmations: payment.confirmations,
     requiredConfirmations: payment.requiredConfirmations,
     bip21: uri,
     qr: qrContent(uri, payment.address),
@@ -142,5 +162,37 @@ export function checkoutView(payment: IssuedPayment, ctx: ViewContext, now: Date
     ...(payment.description !== undefined && { description: payment.description }),
     expiresAt: payment.expiresAt.toISOString(),
     secondsLeft: Math.max(0, Math.floor((payment.expiresAt.getTime() - now.getTime()) / 1000)),
+  };
+}
+
+/** Everything an admin may see: the merchant view plus history, outputs and internals. */
+export function adminView(payment: IssuedPayment, ctx: ViewContext) {
+  return {
+    ...merchantView(payment, ctx),
+    createdBy: payment.createdBy,
+    watching: payment.watching,
+    reviewReasons: payment.reviewReasons,
+    ...(payment.lastCheckedAt && { lastCheckedAt: payment.lastCheckedAt.toISOString() }),
+    ...(payment.credit && {
+      credit: {
+        state: payment.credit.state,
+        credits: payment.credit.credits,
+        basisSats: payment.credit.basisSats,
+        dueAt: payment.credit.dueAt.toISOString(),
+        ...(payment.credit.doneAt && { doneAt: payment.credit.doneAt.toISOString() }),
+        ...(payment.credit.manual && { manual: payment.credit.manual }),
+      },
+    }),
+    outputs: payment.outputs.map((o) => ({
+      txid: o.txid,
+      vout: o.vout,
+      valueSats: o.valueSats,
+      ...(o.blockHeight !== undefined && { blockHeight: o.blockHeight }),
+      ...(o.blockHash !== undefined && { blockHash: o.blockHash }),
+      signalsRbf: o.signalsRbf,
+      late: o.late,
+      firstSeenAt: o.firstSeenAt.toISOString(),
+    })),
+    events: payment.events.map((e) => ({ ...e, at: e.at.toISOString() })),
   };
 }

@@ -1,6 +1,15 @@
 /** The `payments` collection. Uniqueness is enforced by the database, not by checks in code. */
 import type { Collection, Db, Filter } from 'mongodb';
-import type { Derivation, IssuedPayment, Payment } from '../payments/payment.js';
+import type {
+  Derivation,
+  IssuedPayment,
+  OutboxRef,
+  Payment,
+  PaymentEvent,
+  PaymentStatus,
+} from '../payments/payment.js';
+import type { CreditDue, TrackedState } from '../payments/state-machine.js';
+import { type PageCursor, afterCursor } from './cursor.js';
 import { isDuplicateKey } from './mongo.js';
 
 export class DuplicateIdempotencyKeyError extends Error {
@@ -15,11 +24,6 @@ export class AddressTakenError extends Error {
     super(`address ${address} is already used by another payment`);
     this.name = 'AddressTakenError';
   }
-}
-
-export interface PageCursor {
-  createdAt: Date;
-  id: string;
 }
 
 export class PaymentRepository {
@@ -47,6 +51,9 @@ export class PaymentRepository {
       {},
     );
     await this.collection.createIndex({ status: 1, expiresAt: 1 }, { name: 'status_expiry' }, {});
+    await this.collection.createIndex({ watching: 1 }, { name: 'watching' }, {});
+    await this.collection.createIndex({ 'credit.state': 1 }, { name: 'credit_state' }, {});
+    await this.collection.createIndex({ createdAt: -1, _id: -1 }, { name: 'created' }, {});
   }
 
   async insert(payment: Payment): Promise<void> {
@@ -83,14 +90,121 @@ export class PaymentRepository {
   /** A user's issued payments, newest first, `limit` at a time after `cursor`. */
   async listByUser(userId: string, limit: number, cursor?: PageCursor): Promise<IssuedPayment[]> {
     const filter: Filter<Payment> = { userId, address: { $exists: true } };
-    if (cursor) {
-      filter.$or = [
-        { createdAt: { $lt: cursor.createdAt } },
-        { createdAt: cursor.createdAt, _id: { $lt: cursor.id } },
-      ];
-    }
+    if (cursor) Object.assign(filter, afterCursor(cursor));
     const docs = await this.collection
       .find(filter)
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit)
+      .toArray();
+    return docs as IssuedPayment[];
+  }
+
+  /** Payments the watcher still polls. */
+  listWatching(): Promise<IssuedPayment[]> {
+    return this.collection
+      .find({ watching: true, address: { $exists: true } })
+      .toArray() as Promise<IssuedPayment[]>;
+  }
+
+  /**
+   * Writes a new tracked state if nobody wrote since `version` was read. Returns the updated
+   * payment, or null when another writer (a replica, an admin) got there first.
+   */
+  applyTrackedState(
+    payment: Payment,
+    next: TrackedState,
+    events: PaymentEvent[],
+    outbox: OutboxRef[],
+    now: Date,
+  ): Promise<Payment | null> {
+    return this.collection.findOneAndUpdate(
+      { _id: payment._id, version: payment.version },
+      {
+        $set: { ...next, version: payment.version + 1, lastCheckedAt: now },
+        $push: { events: { $each: events }, outbox: { $each: outbox } },
+      },
+      { returnDocument: 'after' },
+    );
+  }
+
+  /** An admin's forced confirmation: only for a payment not credited yet. */
+  forceConfirm(
+    payment: Payment,
+    credit: CreditDue,
+    event: PaymentEvent,
+    outbox: OutboxRef[],
+  ): Promise<Payment | null> {
+    return this.collection.findOneAndUpdate(
+      { _id: payment._id, version: payment.version, credit: { $exists: false } },
+      {
+        $set: {
+          status: 'confirmed' as PaymentStatus,
+          manual: true,
+          credit,
+          version: payment.version + 1,
+        },
+        $push: { events: event, outbox: { $each: outbox } },
+      },
+      { returnDocument: 'after' },
+    );
+  }
+
+  listCreditDue(): Promise<Payment[]> {
+    return this.collection.find({ 'credit.state': 'due' }).toArray();
+  }
+
+  /** Marks a due credit done; false if it was already done (by a replica or an admin). */
+  async markCreditDone(id: string, entryId: string, now: Date): Promise<boolean> {
+    const result = await this.collection.updateOne(
+      { _id: id, 'credit.state': 'due' },
+      {
+        $set: { 'credit.state': 'done', 'credit.doneAt': now, 'credit.entryId': entryId },
+        $inc: { version: 1 },
+        $push: { events: { at: now, type: 'credited', cause: `ledger entry ${entryId}` } },
+      },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  listWithOutbox(): Promise<Payment[]> {
+    return this.collection.find({ 'outbox.0': { $exists: true } }).toArray();
+  }
+
+  async removeFromOutbox(id: string, refId: string): Promise<void> {
+    await this.collection.updateOne({ _id: id }, { $pull: { outbox: { id: refId } } });
+  }
+
+  /** Admin listing: filters, newest first, at most `limit`. */
+  async search(
+    filter: {
+      status?: PaymentStatus;
+      userId?: string;
+      from?: Date;
+      to?: Date;
+      late?: boolean;
+      needsReview?: boolean;
+      manual?: boolean;
+      overpaid?: boolean;
+    },
+    limit: number,
+    cursor?: PageCursor,
+  ): Promise<IssuedPayment[]> {
+    const query: Filter<Payment> = { address: { $exists: true } };
+    if (filter.status) query.status = filter.status;
+    if (filter.userId) query.userId = filter.userId;
+    if (filter.from || filter.to) {
+      query.createdAt = {
+        ...(filter.from && { $gte: filter.from }),
+        ...(filter.to && { $lt: filter.to }),
+      };
+    }
+    if (filter.late !== undefined) query.late = filter.late;
+    if (filter.needsReview !== undefined) query.needsReview = filter.needsReview;
+    if (filter.manual !== undefined) query.manual = filter.manual;
+    if (filter.overpaid !== undefined) query.overpaidSats = filter.overpaid ? { $gt: 0 } : 0;
+    if (cursor) Object.assign(query, afterCursor(cursor));
+    const docs = await this.collection
+      .find(query)
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
       .toArray();

@@ -9,6 +9,7 @@ import jsQRModule from 'jsqr';
 import { type Browser, chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LabClient } from '../lab/client.js';
 import { CHROMIUM_PATH } from '../lab/install.js';
 import { repoRoot } from '../lab/paths.js';
 import { freePort } from '../lab/process.js';
@@ -112,6 +113,42 @@ describe('checkout page in Chromium', () => {
       await page.screenshot({ fullPage: true }),
     );
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('follows the payment live: seen, confirming n/N, paid', async () => {
+    const lab = LabClient.fromState();
+    const payment = (
+      await d.app.inject({
+        method: 'POST',
+        url: '/v1/payments',
+        headers: d.merchant,
+        payload: { userId: 'live-user', price: { amount: '30000', currency: 'SAT' }, credits: 1 },
+      })
+    ).json<{ address: string; checkoutUrl: string }>();
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(payment.checkoutUrl);
+    await page.waitForSelector('#status:text("Waiting for payment")');
+
+    await lab.pay(payment.address, 30_000);
+    await d.watcher.runCycle();
+    await page.waitForSelector('#status:text("Payment seen, waiting for confirmation")', {
+      timeout: 10_000,
+    });
+
+    await lab.mine(1);
+    await d.watcher.runCycle();
+    await page.waitForSelector('#status:text("Confirming: 1 of 3")', { timeout: 10_000 });
+    expect(await page.textContent('#confirmations')).toBe('Confirmations: 1/3');
+
+    await lab.mine(2);
+    await d.watcher.runCycle();
+    await page.waitForSelector('#status:text("Paid. Thank you!")', { timeout: 10_000 });
+    expect(await page.isVisible('#qr')).toBe(false);
+    writeFileSync(
+      path.join(artifacts, 'checkout-paid.png'),
+      await page.screenshot({ fullPage: true }),
+    );
     await page.close();
   });
 });

@@ -1,29 +1,15 @@
 /** The daemon and its CLI as an operator runs them: real processes, configured by environment. */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashApiKey, newApiKey } from '../../src/api/auth.js';
 import { LabClient } from '../lab/client.js';
-import { repoRoot } from '../lab/paths.js';
 import { freePort, waitFor } from '../lab/process.js';
 import { newTestWallet } from '../support/daemon.js';
+import { spawnSatwatch } from '../support/satwatch-process.js';
 
-const MAIN = path.join(repoRoot, 'src/main.ts');
 const BIP84_ZPUB =
   'zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs';
 
-function satwatch(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, SATWATCH_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
+const satwatch = spawnSatwatch;
 
 describe('satwatch serve', () => {
   it('serves the API on the configured port, creates a payment, and exits 0 on SIGTERM', async () => {

@@ -62,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
       const exports = {
         SATWATCH_NETWORK: 'regtest',
         SATWATCH_MONGO_URL: lab.mongoUrl,
+        SATWATCH_CHAIN_ESPLORA_URLS: lab.esploraUrl,
+        SATWATCH_WATCHER_INTERVAL_SECONDS: '5',
         SATWATCH_WALLET_XPUB: newTestWallet().vpub,
         SATWATCH_API_KEYS: JSON.stringify([
           { id: 'demo', role: 'merchant', sha256: hashApiKey(key) },

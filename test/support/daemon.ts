@@ -34,6 +34,8 @@ export function newTestWallet(): TestWallet {
 
 export interface TestDaemon extends Daemon {
   config: Config;
+  /** The environment the config was loaded from: hand it to a child process for a replica. */
+  env: Record<string, string>;
   wallet: Daemon['wallet'];
   testWallet: TestWallet;
   merchantKey: string;
@@ -53,34 +55,34 @@ export async function startTestDaemon(
   const merchantKey = newApiKey();
   const adminKey = newApiKey();
   const database = `t_${randomBytes(6).toString('hex')}`;
-  const config = loadConfig({
-    env: {
-      SATWATCH_NETWORK: 'regtest',
-      SATWATCH_MONGO_URL: lab.mongoUrl,
-      SATWATCH_MONGO_DATABASE: database,
-      SATWATCH_WALLET_XPUB: testWallet.vpub,
-      SATWATCH_CHAIN_ESPLORA_URLS: lab.esploraUrl,
-      SATWATCH_API_KEYS: JSON.stringify([
-        { id: 'merchant-test', role: 'merchant', sha256: hashApiKey(merchantKey) },
-        { id: 'admin-test', role: 'admin', sha256: hashApiKey(adminKey) },
-      ]),
-      SATWATCH_RATES_FIXED: JSON.stringify({ USD: '50000', EUR: '45000.50' }),
-      SATWATCH_PACKAGES: JSON.stringify([
-        {
-          id: 'starter',
-          credits: 100,
-          price: { amount: '10.00', currency: 'USD' },
-          description: 'Starter pack',
-        },
-        { id: 'sats', credits: 5, price: { amount: '25000', currency: 'SAT' } },
-      ]),
-      ...env,
-    },
-  });
+  const fullEnv: Record<string, string> = {
+    SATWATCH_NETWORK: 'regtest',
+    SATWATCH_MONGO_URL: lab.mongoUrl,
+    SATWATCH_MONGO_DATABASE: database,
+    SATWATCH_WALLET_XPUB: testWallet.vpub,
+    SATWATCH_CHAIN_ESPLORA_URLS: lab.esploraUrl,
+    SATWATCH_API_KEYS: JSON.stringify([
+      { id: 'merchant-test', role: 'merchant', sha256: hashApiKey(merchantKey) },
+      { id: 'admin-test', role: 'admin', sha256: hashApiKey(adminKey) },
+    ]),
+    SATWATCH_RATES_FIXED: JSON.stringify({ USD: '50000', EUR: '45000.50' }),
+    SATWATCH_PACKAGES: JSON.stringify([
+      {
+        id: 'starter',
+        credits: 100,
+        price: { amount: '10.00', currency: 'USD' },
+        description: 'Starter pack',
+      },
+      { id: 'sats', credits: 5, price: { amount: '25000', currency: 'SAT' } },
+    ]),
+    ...env,
+  };
+  const config = loadConfig({ env: fullEnv });
   const daemon = await createDaemon(config, options);
   return {
     ...daemon,
     config,
+    env: fullEnv,
     testWallet,
     merchantKey,
     adminKey,

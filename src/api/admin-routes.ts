@@ -1,0 +1,190 @@
+/** The admin API for payments: search, inspect, confirm by hand. Admin keys only. */
+import type { FastifyInstance } from 'fastify';
+import {
+  PAYMENT_STATUSES,
+  type PaymentStatus,
+  type ViewContext,
+  adminView,
+  isIssued,
+} from '../payments/payment.js';
+import { decodeCursor, nextCursor } from '../storage/cursor.js';
+import type { PaymentRepository } from '../storage/payments.js';
+import {
+  AlreadyCreditedError,
+  type PaymentWatcher,
+  PaymentNotFoundError,
+} from '../watcher/payment-watcher.js';
+import type { ApiKeyVerifier } from './auth.js';
+import { pageOf } from './schemas.js';
+import { ApiError, notFound } from './errors.js';
+
+export interface AdminRoutesOptions {
+  repo: PaymentRepository;
+  watcher: PaymentWatcher;
+  auth: ApiKeyVerifier;
+  view: ViewContext;
+}
+
+interface ListQuery {
+  status?: PaymentStatus;
+  userId?: string;
+  from?: string;
+  to?: string;
+  late?: boolean;
+  needsReview?: boolean;
+  manual?: boolean;
+  overpaid?: boolean;
+  limit: number;
+  cursor?: string;
+}
+
+const isoDate = {
+  type: 'string',
+  pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$',
+} as const;
+
+function parseDate(text: string | undefined, field: string): Date | undefined {
+  if (text === undefined) return undefined;
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime()))
+    throw new ApiError(400, 'invalid_request', `${field} is not a date`, field);
+  return date;
+}
+
+export async function adminRoutes(
+  app: FastifyInstance,
+  options: AdminRoutesOptions,
+): Promise<void> {
+  const { repo, watcher, auth, view } = options;
+  const admin = auth.require('admin');
+
+  app.get<{ Querystring: ListQuery }>(
+    '/v1/admin/payments',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Search payments, newest first',
+        security: [{ apiKey: [] }],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: PAYMENT_STATUSES },
+            userId: { type: 'string', maxLength: 128 },
+            from: { ...isoDate, description: 'created at or after (ISO 8601)' },
+            to: { ...isoDate, description: 'created before (ISO 8601)' },
+            late: { type: 'boolean' },
+            needsReview: { type: 'boolean' },
+            manual: { type: 'boolean' },
+            overpaid: { type: 'boolean' },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+            cursor: { type: 'string', maxLength: 200 },
+          },
+        },
+        response: {
+          200: pageOf({ $ref: 'AdminPayment#' }),
+          400: { $ref: 'Error#' },
+          401: { $ref: 'Error#' },
+          403: { $ref: 'Error#' },
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const from = parseDate(q.from, 'from');
+      const to = parseDate(q.to, 'to');
+      const items = await repo.search(
+        {
+          ...(q.status && { status: q.status }),
+          ...(q.userId !== undefined && { userId: q.userId }),
+          ...(from && { from }),
+          ...(to && { to }),
+          ...(q.late !== undefined && { late: q.late }),
+          ...(q.needsReview !== undefined && { needsReview: q.needsReview }),
+          ...(q.manual !== undefined && { manual: q.manual }),
+          ...(q.overpaid !== undefined && { overpaid: q.overpaid }),
+        },
+        q.limit,
+        q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+      );
+      return {
+        items: items.map((p) => adminView(p, view)),
+        nextCursor: nextCursor(items, q.limit),
+      };
+    },
+  );
+
+  const idParams = {
+    type: 'object',
+    required: ['id'],
+    properties: { id: { type: 'string', maxLength: 64 } },
+  } as const;
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/admin/payments/:id',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'A payment with its events, outputs and credit',
+        security: [{ apiKey: [] }],
+        params: idParams,
+        response: { 200: { $ref: 'AdminPayment#' }, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (request) => {
+      const payment = await repo.findById(request.params.id);
+      if (!payment || !isIssued(payment)) throw notFound('payment');
+      return adminView(payment, view);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { force?: boolean; reason?: string } | undefined }>(
+    '/v1/admin/payments/:id/confirm',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['admin'],
+        summary:
+          'Re-check a payment now; with force and a reason, confirm and credit it regardless',
+        description:
+          'Without force, the chain is read now and the normal rules apply. With force: true and a reason, ' +
+          'the payment is confirmed and credited once, recorded as manual with the admin key id. ' +
+          '409 if it is already credited.',
+        security: [{ apiKey: [] }],
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            force: { type: 'boolean' },
+            reason: { type: 'string', minLength: 3, maxLength: 500 },
+          },
+        },
+        response: {
+          200: { $ref: 'AdminPayment#' },
+          400: { $ref: 'Error#' },
+          404: { $ref: 'Error#' },
+          409: { $ref: 'Error#' },
+        },
+      },
+    },
+    async (request) => {
+      const { force = false, reason } = request.body ?? {};
+      const adminId = request.principal?.id ?? 'unknown';
+      try {
+        if (!force) return adminView(await watcher.checkNow(request.params.id), view);
+        if (reason === undefined)
+          throw new ApiError(400, 'invalid_request', 'reason is required with force', 'reason');
+        return adminView(await watcher.confirmManually(request.params.id, adminId, reason), view);
+      } catch (err) {
+        if (err instanceof PaymentNotFoundError) throw notFound('payment');
+        if (err instanceof AlreadyCreditedError)
+          throw new ApiError(409, 'already_credited', err.message);
+        throw err;
+      }
+    },
+  );
+  return Promise.resolve();
+}

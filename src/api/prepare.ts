@@ -1,0 +1,28 @@
+/**
+ * What every satwatch HTTP app shares: validation rules, the error shape and the shared JSON
+ * schemas. Bodies are validated strictly (no type coercion, unknown fields refused); query
+ * strings and path parameters are coerced from text as usual.
+ */
+import { Ajv } from 'ajv';
+import type { FastifyInstance } from 'fastify';
+import { errorSchema, registerErrorHandler } from './errors.js';
+import { adminPaymentView, checkoutStatusView, paymentView } from './schemas.js';
+
+const ajvOptions = {
+  allErrors: false,
+  strict: false,
+  useDefaults: true,
+  removeAdditional: false,
+} as const;
+const strictAjv = new Ajv({ ...ajvOptions, coerceTypes: false });
+const coercingAjv = new Ajv({ ...ajvOptions, coerceTypes: 'array' });
+for (const ajv of [strictAjv, coercingAjv]) ajv.addFormat('date-time', true);
+
+export function prepareApi(app: FastifyInstance): void {
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema),
+  );
+  registerErrorHandler(app);
+  for (const schema of [errorSchema, paymentView, checkoutStatusView, adminPaymentView])
+    app.addSchema(schema);
+}

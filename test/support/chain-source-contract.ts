@@ -1,0 +1,255 @@
+/**
+ * The chain source contract (in the spirit of LND's chainntnfs interface tests): every backend
+ * the watcher can run on (Esplora today, Bitcoin Core RPC later) must pass these tests against
+ * the lab. Call `chainSourceContract(name, make)` from an integration test file.
+ *
+ * Other test files mine blocks on the same chain, so nothing here assumes an exact tip: tips
+ * are compared with what btcd says before and after, and "confirmed" means "in a block at or
+ * below the one we mined".
+ */
+import { randomBytes } from 'node:crypto';
+import * as bitcoin from 'bitcoinjs-lib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  BroadcastRejectedError,
+  type ChainSource,
+  type ChainTransaction,
+} from '../../src/chain/chain-source.js';
+import { LabClient } from '../lab/client.js';
+import { freshKey, signSpend, type TestKey, voutPaying } from '../lab/keys.js';
+
+export function chainSourceContract(
+  name: string,
+  make: () => ChainSource | Promise<ChainSource>,
+): void {
+  describe(`${name} meets the chain source contract`, () => {
+    let lab: LabClient;
+    let source: ChainSource;
+
+    beforeAll(async () => {
+      lab = LabClient.fromState();
+      source = await make();
+    });
+
+    const nodeHashAt = (height: number) => lab.rpc.call<string>('getblockhash', height);
+    const nodeHeightOf = async (hash: string) =>
+      (await lab.rpc.call<{ height: number }>('getblockheader', hash, true)).height;
+    const only = (txs: ChainTransaction[], txid: string): ChainTransaction => {
+      const found = txs.filter((tx) => tx.txid === txid);
+      expect(found, `transactions with txid ${txid}`).toHaveLength(1);
+      return found[0]!;
+    };
+
+    /** A coin owned by a fresh key, paid by the lab's payer (unconfirmed). */
+    async function ownedCoin(
+      sats: number,
+    ): Promise<{ owner: TestKey; coin: { txid: string; vout: number; value: number } }> {
+      const owner = freshKey();
+      const paid = await lab.pay(owner.address, sats);
+      return {
+        owner,
+        coin: { txid: paid.txid, vout: voutPaying(paid.hex, owner.address), value: sats },
+      };
+    }
+
+    it('reports the tip btcd has, with the hash of that height', async () => {
+      const before = await lab.tipHeight();
+      const tip = await source.tip();
+      const after = await lab.tipHeight();
+      expect(tip.height).toBeGreaterThanOrEqual(before);
+      expect(tip.height).toBeLessThanOrEqual(after);
+      expect(tip.hash).toBe(await nodeHashAt(tip.height));
+    });
+
+    it('gives the hash of the tip block for the tip height', async () => {
+      const tip = await source.tip();
+      expect(await source.blockHashAt(tip.height)).toBe(tip.hash);
+    });
+
+    it('gives the same block hashes as btcd below the tip', async () => {
+      const tip = await source.tip();
+      for (const height of [0, 1, tip.height - 1]) {
+        expect(await source.blockHashAt(height)).toBe(await nodeHashAt(height));
+      }
+    });
+
+    it('answers undefined for a height far above the tip', async () => {
+      const tip = await source.tip();
+      expect(await source.blockHashAt(tip.height + 1000)).toBeUndefined();
+    });
+
+    it('lists a fresh payment as unconfirmed, with its outputs, fee and size', async () => {
+      const key = freshKey();
+      const paid = await lab.pay(key.address, 123_456);
+      const tx = only(await source.addressTransactions(key.address), paid.txid);
+      expect(tx.status).toEqual({ confirmed: false });
+      const vout = voutPaying(paid.hex, key.address);
+      expect(tx.outputs.find((o) => o.vout === vout)).toEqual({
+        vout,
+        address: key.address,
+        script: Buffer.from(key.output).toString('hex'),
+        valueSats: 123_456,
+      });
+      expect(tx.outputs).toHaveLength(bitcoin.Transaction.fromHex(paid.hex).outs.length);
+      expect(tx.feeSats).toBe(paid.fee);
+      expect(tx.vsize).toBe(paid.vsize);
+    });
+
+    it('lists a payment as confirmed, with block height, hash and time, once it is mined', async () => {
+      const key = freshKey();
+      const paid = await lab.pay(key.address, 54_321);
+      const [mined] = (await lab.mine(1)) as [string];
+      const minedHeight = await nodeHeightOf(mined);
+      const tx = only(await source.addressTransactions(key.address), paid.txid);
+      expect(tx.status.confirmed).toBe(true);
+      // Another test may have mined it a moment earlier: at or below our block, never above.
+      expect(tx.status.blockHeight).toBeLessThanOrEqual(minedHeight);
+      expect(tx.status.blockHash).toBe(await nodeHashAt(tx.status.blockHeight!));
+      expect(tx.status.blockTime).toEqual(expect.any(Number));
+      expect(await source.transactionStatus(paid.txid)).toEqual(tx.status);
+    });
+
+    it('returns a known transaction by txid, as the address history shows it', async () => {
+      const key = freshKey();
+      const paid = await lab.pay(key.address, 77_000);
+      const tx = await source.transaction(paid.txid);
+      const listed = only(await source.addressTransactions(key.address), paid.txid);
+      // The status may move between the two reads if another test mines; the rest may not.
+      expect({ ...tx, status: undefined }).toEqual({ ...listed, status: undefined });
+      expect(tx?.txid).toBe(paid.txid);
+      expect(tx?.feeSats).toBe(paid.fee);
+    });
+
+    it('answers {confirmed: false} for the status of a txid nobody has seen', async () => {
+      expect(await source.transactionStatus(randomBytes(32).toString('hex'))).toEqual({
+        confirmed: false,
+      });
+    });
+
+    it('answers undefined for a transaction nobody has seen', async () => {
+      expect(await source.transaction(randomBytes(32).toString('hex'))).toBeUndefined();
+    });
+
+    it('answers an empty history for an address nobody has paid', async () => {
+      expect(await source.addressTransactions(freshKey().address)).toEqual([]);
+    });
+
+    it('returns every transaction of an address with more than 25 confirmed ones, once each', async () => {
+      const busy = freshKey().address;
+      const confirmed: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        confirmed.push((await lab.pay(busy, 10_000 + i)).txid);
+        if (i % 6 === 5) await lab.mine(1);
+      }
+      const pending = (await lab.pay(busy, 20_000)).txid;
+      const txs = await source.addressTransactions(busy);
+      expect(txs.map((tx) => tx.txid).sort()).toEqual([...confirmed, pending].sort());
+      for (const tx of txs) {
+        expect(tx.status.confirmed, tx.txid).toBe(tx.txid !== pending);
+        const out = tx.outputs.find((o) => o.address === busy);
+        expect(out?.valueSats).toBe(
+          tx.txid === pending ? 20_000 : 10_000 + confirmed.indexOf(tx.txid),
+        );
+      }
+    });
+
+    it('flags a transaction whose inputs signal BIP125 replaceability', async () => {
+      const key = freshKey();
+      const paid = await lab.pay(key.address, 40_000);
+      expect(only(await source.addressTransactions(key.address), paid.txid).signalsRbf).toBe(true);
+    });
+
+    it('does not flag a transaction with final sequence numbers as replaceable', async () => {
+      const key = freshKey();
+      const paid = await lab.pay(key.address, 40_000, { rbf: false });
+      expect(only(await source.addressTransactions(key.address), paid.txid).signalsRbf).toBe(false);
+    });
+
+    it('forgets a payment once it is replaced by fee (RBF)', async () => {
+      const key = freshKey();
+      const original = await lab.pay(key.address, 90_000);
+      expect((await source.addressTransactions(key.address)).map((t) => t.txid)).toEqual([
+        original.txid,
+      ]);
+      const replacement = await lab.replace(original.txid);
+      expect(await source.addressTransactions(key.address)).toEqual([]);
+      expect(await source.transaction(original.txid)).toBeUndefined();
+      expect(await source.transactionStatus(original.txid)).toEqual({ confirmed: false });
+      expect((await source.transaction(replacement.txid))?.txid).toBe(replacement.txid);
+    });
+
+    it('broadcasts a valid transaction and returns its txid', async () => {
+      const { owner, coin } = await ownedCoin(60_000);
+      const to = freshKey().address;
+      const spend = signSpend(owner, coin, to, 1_000);
+      expect(await source.broadcast(spend.toHex())).toBe(spend.getId());
+      const seen = await source.transaction(spend.getId());
+      expect(seen?.outputs).toEqual([
+        {
+          vout: 0,
+          address: to,
+          script: expect.stringMatching(/^0014[0-9a-f]{40}$/) as string,
+          valueSats: 59_000,
+        },
+      ]);
+    });
+
+    it('lists a transaction spending from the address in its history', async () => {
+      const { owner, coin } = await ownedCoin(60_000);
+      const spend = signSpend(owner, coin, freshKey().address, 1_000);
+      await source.broadcast(spend.toHex());
+      const txids = (await source.addressTransactions(owner.address)).map((t) => t.txid);
+      expect(txids.sort()).toEqual([coin.txid, spend.getId()].sort());
+    });
+
+    it('returns the txid again when the same transaction is broadcast twice', async () => {
+      const { owner, coin } = await ownedCoin(60_000);
+      const spend = signSpend(owner, coin, freshKey().address, 1_000);
+      expect(await source.broadcast(spend.toHex())).toBe(spend.getId());
+      expect(await source.broadcast(spend.toHex())).toBe(spend.getId());
+    });
+
+    it('rejects a transaction with a bad signature with the node’s code and reason', async () => {
+      const { owner, coin } = await ownedCoin(60_000);
+      const bad = signSpend(owner, coin, freshKey().address, 1_000);
+      const sig = Buffer.from(bad.ins[0]!.witness[0]!);
+      sig[10] = sig[10]! ^ 0x01; // inside r of the DER signature
+      bad.ins[0]!.witness[0] = sig;
+      const error = await source.broadcast(bad.toHex()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BroadcastRejectedError);
+      const rejected = error as BroadcastRejectedError;
+      expect(rejected.code).toEqual(expect.any(Number));
+      expect(rejected.reason).toMatch(/signature|script/i);
+      expect(await source.transaction(bad.getId())).toBeUndefined();
+    });
+
+    it('rejects a transaction spending a coin that does not exist', async () => {
+      const owner = freshKey();
+      const spend = signSpend(
+        owner,
+        { txid: randomBytes(32).toString('hex'), vout: 0, value: 50_000 },
+        freshKey().address,
+        1_000,
+      );
+      await expect(source.broadcast(spend.toHex())).rejects.toBeInstanceOf(BroadcastRejectedError);
+    });
+
+    it('returns fee estimates as positive sat/vB numbers keyed by confirmation target', async () => {
+      const estimates = await source.feeEstimates();
+      for (const [target, rate] of Object.entries(estimates)) {
+        expect(target).toMatch(/^\d+$/);
+        expect(rate).toBeGreaterThan(0);
+      }
+    });
+
+    it('returns the fee estimates the node serves', async () => {
+      const pinned = { '1': 25.5, '6': 10.1, '144': 1 };
+      await lab.setFeeEstimates(pinned);
+      try {
+        expect(await source.feeEstimates()).toEqual(pinned);
+      } finally {
+        await lab.setFeeEstimates(null);
+      }
+    });
+  });
+}
