@@ -379,3 +379,59 @@ describe('admin listing', () => {
     expect((await list('from=yesterday')).json()).toMatchObject({ field: 'from' });
   });
 });
+
+describe('late payments under the review policy', () => {
+  it('records late money and holds it for review instead of crediting, until an admin confirms', async () => {
+    let reviewClock = new Date();
+    const strict = await startTestDaemon(
+      { SATWATCH_PAYMENTS_LATE_PAYMENTS: 'review' },
+      { now: () => reviewClock },
+    );
+    try {
+      const created = (
+        await strict.app.inject({
+          method: 'POST',
+          url: '/v1/payments',
+          headers: strict.merchant,
+          payload: { userId: 'reviewed', price: { amount: '25000', currency: 'SAT' }, credits: 5 },
+        })
+      ).json<PaymentJson>();
+      reviewClock = new Date(reviewClock.getTime() + 62 * 60_000);
+      await strict.watcher.runCycle();
+      await lab.pay(created.address, 25_000);
+      await lab.mine(3);
+      await strict.watcher.runCycle();
+      const held = (
+        await strict.app.inject({
+          method: 'GET',
+          url: `/v1/payments/${created.id}`,
+          headers: strict.merchant,
+        })
+      ).json<PaymentJson>();
+      expect(held).toMatchObject({
+        status: 'expired',
+        late: true,
+        needsReview: true,
+        confirmedSats: 25_000,
+        creditedCredits: 0,
+      });
+      expect((await strict.ledger.balance('reviewed')).balance).toBe(0);
+
+      const confirmed = await strict.app.inject({
+        method: 'POST',
+        url: `/v1/admin/payments/${created.id}/confirm`,
+        headers: strict.admin,
+        payload: { force: true, reason: 'late payment accepted' },
+      });
+      expect(confirmed.json()).toMatchObject({
+        status: 'confirmed',
+        manual: true,
+        creditedCredits: 5,
+      });
+      await strict.watcher.runCycle();
+      expect((await strict.ledger.balance('reviewed')).balance).toBe(5);
+    } finally {
+      await stopTestDaemon(strict);
+    }
+  });
+});
