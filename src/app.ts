@@ -9,12 +9,15 @@ import { ApiKeyVerifier } from './api/auth.js';
 import { checkoutRoutes } from './api/checkout-routes.js';
 import { paymentRoutes } from './api/payments-routes.js';
 import { prepareApi } from './api/prepare.js';
+import { sweepsRoutes } from './api/sweeps-routes.js';
 import { usersRoutes } from './api/users-routes.js';
 import { webhookRoutes } from './api/webhooks-routes.js';
 import type { Config } from './config/config.js';
+import type { Forwarder } from './forwarding/forwarder.js';
 import type { Ledger } from './ledger/ledger.js';
 import type { PaymentService } from './payments/payment-service.js';
 import type { PaymentRepository } from './storage/payments.js';
+import type { SweepRepository } from './storage/sweeps.js';
 import type { PaymentWatcher } from './watcher/payment-watcher.js';
 import type { WebhookOutbox } from './webhooks/outbox.js';
 
@@ -24,6 +27,8 @@ export interface AppDeps {
   repo: PaymentRepository;
   ledger: Ledger;
   outbox: WebhookOutbox;
+  sweeps: SweepRepository;
+  forwarder: Forwarder | undefined;
   watcher: PaymentWatcher;
   logger?: FastifyBaseLogger;
   now?: () => Date;
@@ -72,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(usersRoutes, { ledger: deps.ledger, auth });
   await app.register(adminRoutes, { repo: deps.repo, watcher: deps.watcher, auth, view });
   await app.register(webhookRoutes, { outbox: deps.outbox, auth });
+  await app.register(sweepsRoutes, { sweeps: deps.sweeps, forwarder: deps.forwarder, auth });
   checkoutRoutes(app, { payments: deps.payments, view, now });
   return app;
 }

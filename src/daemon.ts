@@ -20,7 +20,10 @@ import {
 import { AddressCounter } from './storage/address-counter.js';
 import { type MongoHandle, connectMongo } from './storage/mongo.js';
 import { PaymentRepository } from './storage/payments.js';
+import { type Destination, Forwarder, type ForwarderDeps } from './forwarding/forwarder.js';
+import { SweepRepository } from './storage/sweeps.js';
 import { WalletAccount } from './wallet/account.js';
+import { parseExtendedKey } from './wallet/extended-key.js';
 import { Lease } from './watcher/lease.js';
 import { PaymentWatcher } from './watcher/payment-watcher.js';
 import { WatcherLoop } from './watcher/watcher-loop.js';
@@ -68,6 +71,29 @@ export function chainSourceFor(config: Config): EsploraChainSource {
   });
 }
 
+/** The forwarder the configuration asks for, or undefined when forwarding is off. */
+function forwarderFor(
+  config: Config,
+  deps: Omit<ForwarderDeps, 'destination' | 'settings' | 'signer'> & { counter: AddressCounter },
+): Forwarder | undefined {
+  const f = config.forwarding;
+  if (f.mode === 'off') return undefined;
+  const destination: Destination =
+    f.coldXpub !== undefined
+      ? {
+          kind: 'xpub',
+          account: WalletAccount.fromConfig({ network: config.network, xpub: f.coldXpub }),
+          counter: deps.counter,
+        }
+      : { kind: 'address', address: f.coldAddress ?? '' };
+  // The private key lives only in the forwarder's memory; config validation made sure it exists.
+  const signer =
+    f.mode === 'sign' && config.wallet.xprv !== undefined
+      ? parseExtendedKey(config.wallet.xprv, config.network, 'wallet.xprv').node
+      : undefined;
+  return new Forwarder({ ...deps, destination, settings: f, ...(signer && { signer }) });
+}
+
 export interface Daemon {
   app: FastifyInstance;
   log: Logger;
@@ -77,6 +103,9 @@ export interface Daemon {
   repo: PaymentRepository;
   ledger: Ledger;
   outbox: WebhookOutbox;
+  sweeps: SweepRepository;
+  forwarder: Forwarder | undefined;
+  counter: AddressCounter;
   chain: ChainSource;
   watcher: PaymentWatcher;
   loop: WatcherLoop;
@@ -107,10 +136,13 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const repo = new PaymentRepository(mongo.db);
     const ledger = new Ledger(mongo.db, now);
     const outbox = new WebhookOutbox(mongo.db, now);
+    const sweeps = new SweepRepository(mongo.db, now);
+    const counter = new AddressCounter(mongo.db);
+    await sweeps.ensureIndexes();
     await Promise.all([repo.ensureIndexes(), ledger.ensureIndexes(), outbox.ensureIndexes()]);
     const payments = new PaymentService({
       repo,
-      counter: new AddressCounter(mongo.db),
+      counter,
       wallet,
       rates: options.rates ?? rateProviderFor(config.rates),
       limits: {
@@ -138,12 +170,22 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
             log: log.child({ component: 'webhooks' }),
           })
         : undefined;
+    const forwarder = forwarderFor(config, {
+      repo,
+      sweeps,
+      chain,
+      wallet,
+      counter,
+      log: log.child({ component: 'forwarding' }),
+      now,
+    });
     const watcher = new PaymentWatcher({
       repo,
       chain,
       ledger,
       outbox,
       ...(dispatcher && { dispatcher }),
+      ...(forwarder && { forwarder }),
       policy: policyFrom(config),
       view,
       concurrency: config.watcher.concurrency,
@@ -159,6 +201,8 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       repo,
       ledger,
       outbox,
+      sweeps,
+      forwarder,
       watcher,
       logger: log,
       now,
@@ -172,6 +216,9 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       repo,
       ledger,
       outbox,
+      sweeps,
+      forwarder,
+      counter,
       chain,
       watcher,
       loop,

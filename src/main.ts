@@ -4,6 +4,7 @@
  *   serve [--api-only|--watcher-only]   start the HTTP API and the chain watcher
  *   derive <from> [count]               print receive addresses, to check against your wallet
  *   api-key --id <id> --role <role>     make an API key and the config entry holding its hash
+ *   sweep-stray [--dry-run] [--gap N]   sweep coins on receive addresses that no payment accounts for
  */
 import { parseArgs } from 'node:util';
 import { hashApiKey, newApiKey } from './api/auth.js';
@@ -15,7 +16,8 @@ import { WalletKeyError } from './wallet/extended-key.js';
 const USAGE = `usage:
   satwatch serve [--api-only|--watcher-only]
   satwatch derive <from-index> [count]
-  satwatch api-key --id <id> --role merchant|admin`;
+  satwatch api-key --id <id> --role merchant|admin
+  satwatch sweep-stray [--dry-run] [--gap <n>]`;
 
 async function serve(args: string[]): Promise<void> {
   const apiOnly = args.includes('--api-only');
@@ -85,6 +87,39 @@ function apiKey(args: string[]): void {
   console.log(`  ${JSON.stringify({ id: values.id, role: values.role, sha256: hashApiKey(key) })}`);
 }
 
+async function sweepStray(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { 'dry-run': { type: 'boolean' }, gap: { type: 'string' } },
+  });
+  const gap = Number(values.gap ?? 20);
+  if (!Number.isInteger(gap) || gap < 0 || gap > 10_000)
+    throw new Error('sweep-stray: --gap must be 0..10000');
+  const config = loadConfig();
+  const daemon = await createDaemon(config, { logger: { level: config.log.level } });
+  try {
+    if (!daemon.forwarder) throw new Error('sweep-stray: forwarding is off (forwarding.mode)');
+    const { height } = await daemon.chain.tip();
+    const stray = await daemon.forwarder.findStray(gap, daemon.counter, height);
+    for (const coin of stray) {
+      console.log(
+        `${daemon.wallet.receiveAddress(coin.index).path}\t${coin.txid}:${coin.vout}\t${coin.valueSats} sats`,
+      );
+    }
+    const total = stray.reduce((sum, coin) => sum + coin.valueSats, 0);
+    console.log(`${stray.length} stray coins, ${total} sats`);
+    if (values['dry-run'] || stray.length === 0) return;
+    const { sweep, waiting } = await daemon.forwarder.sweepInputs(stray, true);
+    if (!sweep) console.log(`not swept: ${waiting ?? 'unknown reason'}`);
+    else if (sweep.state === 'awaiting_signature')
+      console.log(`sweep ${sweep._id} awaits a signature (GET /v1/admin/sweeps/${sweep._id}/psbt)`);
+    else
+      console.log(`sweep ${sweep._id} ${sweep.state}: ${sweep.txid ?? ''} to ${sweep.destination}`);
+  } finally {
+    await daemon.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   switch (command) {
@@ -96,6 +131,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'api-key':
       apiKey(args);
+      return;
+    case 'sweep-stray':
+      await sweepStray(args);
       return;
     default:
       console.error(USAGE);

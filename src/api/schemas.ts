@@ -143,6 +143,22 @@ export const checkoutStatusView = {
   },
 } as const;
 
+/** What happened to a record, when and why (payments and sweeps keep such a history). */
+export const eventList = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      at: { type: 'string', format: 'date-time' },
+      type: { type: 'string' },
+      cause: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      actor: { type: 'string' },
+    },
+  },
+} as const;
+
 export const adminPaymentView = {
   $id: 'AdminPayment',
   type: 'object',
@@ -182,20 +198,7 @@ export const adminPaymentView = {
         },
       },
     },
-    events: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          at: { type: 'string', format: 'date-time' },
-          type: { type: 'string' },
-          cause: { type: 'string' },
-          from: { type: 'string' },
-          to: { type: 'string' },
-          actor: { type: 'string' },
-        },
-      },
-    },
+    events: eventList,
   },
 } as const;
 

@@ -24,6 +24,8 @@ export interface ChainTransaction {
   txid: string;
   status: TxStatus;
   outputs: TxOutput[];
+  /** The outpoints its inputs spend (none for a coinbase). */
+  spends: { txid: string; vout: number }[];
   /** Any input signals BIP125 replaceability (sequence < 0xfffffffe). */
   signalsRbf: boolean;
   /** Absent when the backend cannot tell. */

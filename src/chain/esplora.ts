@@ -181,15 +181,28 @@ function readTransaction(value: unknown): ChainTransaction {
     throw new MalformedAnswer('transaction has no txid');
   if (!Array.isArray(vin) || !Array.isArray(vout))
     throw new MalformedAnswer('transaction has no vin or vout list');
-  const signalsRbf = vin.some((input: unknown) => {
-    if (!isRecord(input) || !isNonNegativeInt(input.sequence))
-      throw new MalformedAnswer('vin entry has no sequence');
-    return input.sequence < RBF_SEQUENCE_LIMIT;
-  });
+  const spends: { txid: string; vout: number }[] = [];
+  const signalsRbf = vin
+    .map((input: unknown) => {
+      if (!isRecord(input) || !isNonNegativeInt(input.sequence))
+        throw new MalformedAnswer('vin entry has no sequence');
+      if (input.is_coinbase !== true) {
+        if (
+          typeof input.txid !== 'string' ||
+          !HEX64.test(input.txid) ||
+          !isNonNegativeInt(input.vout)
+        )
+          throw new MalformedAnswer('vin entry has no outpoint');
+        spends.push({ txid: input.txid, vout: input.vout });
+      }
+      return input.sequence < RBF_SEQUENCE_LIMIT;
+    })
+    .some(Boolean);
   const tx: ChainTransaction = {
     txid,
     status: readStatus(status),
     outputs: vout.map((out: unknown, index) => readOutput(out, index)),
+    spends,
     signalsRbf,
   };
   if (fee !== undefined && fee !== null) {

@@ -4,10 +4,11 @@
  * name the offending key and never quote a secret.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import * as bitcoin from 'bitcoinjs-lib';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { SCRIPT_TYPES, type ScriptType } from '../wallet/extended-key.js';
-import { NETWORK_NAMES, type NetworkName } from '../wallet/networks.js';
+import { BITCOIN_NETWORKS, NETWORK_NAMES, type NetworkName } from '../wallet/networks.js';
 import { WalletAccount } from '../wallet/account.js';
 import { isDecimalString } from '../pricing/amount.js';
 
@@ -74,6 +75,26 @@ export interface Config {
   };
   watcher: { enabled: boolean; intervalSeconds: number; concurrency: number; leaseSeconds: number };
   webhooks: { url?: string; secret?: string; timeoutMs: number; maxAttempts: number };
+  forwarding: {
+    /** sign: the daemon signs with wallet.xprv; psbt: an admin signs elsewhere; off. */
+    mode: 'off' | 'sign' | 'psbt';
+    /** One fixed cold address, or… */
+    coldAddress?: string;
+    /** …a cold wallet's account xpub: every sweep goes to a fresh address of it. */
+    coldXpub?: string;
+    feeTargetBlocks: number;
+    /** sat/vB */
+    minFeeRate: number;
+    maxFeeRate: number;
+    fallbackFeeRate: number;
+    /** A sweep whose fee exceeds this share of its value waits to be batched later. */
+    maxFeeShareBps: number;
+    /** An unconfirmed sweep is fee-bumped (RBF) after this many blocks. */
+    bumpAfterBlocks: number;
+    maxInputsPerSweep: number;
+    /** Outputs are swept once they have this many confirmations (and the payment's own N). */
+    minConfirmations: number;
+  };
   packages: PackageConfig[];
   rates: {
     provider: RateSource;
@@ -96,7 +117,7 @@ export class ConfigError extends Error {
   }
 }
 
-type EnvKind = 'string' | 'int' | 'bool' | 'json' | 'list';
+type EnvKind = 'string' | 'int' | 'number' | 'bool' | 'json' | 'list';
 
 /** Every environment variable the daemon reads, the config key it sets, and its kind. */
 export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; secret?: boolean }[] =
@@ -155,6 +176,37 @@ export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; se
     { env: 'SATWATCH_WEBHOOK_SECRET', key: 'webhooks.secret', kind: 'string', secret: true },
     { env: 'SATWATCH_WEBHOOK_TIMEOUT_MS', key: 'webhooks.timeoutMs', kind: 'int' },
     { env: 'SATWATCH_WEBHOOK_MAX_ATTEMPTS', key: 'webhooks.maxAttempts', kind: 'int' },
+    { env: 'SATWATCH_FORWARDING_MODE', key: 'forwarding.mode', kind: 'string' },
+    { env: 'SATWATCH_FORWARDING_COLD_ADDRESS', key: 'forwarding.coldAddress', kind: 'string' },
+    { env: 'SATWATCH_FORWARDING_COLD_XPUB', key: 'forwarding.coldXpub', kind: 'string' },
+    {
+      env: 'SATWATCH_FORWARDING_FEE_TARGET_BLOCKS',
+      key: 'forwarding.feeTargetBlocks',
+      kind: 'int',
+    },
+    { env: 'SATWATCH_FORWARDING_MIN_FEE_RATE', key: 'forwarding.minFeeRate', kind: 'number' },
+    { env: 'SATWATCH_FORWARDING_MAX_FEE_RATE', key: 'forwarding.maxFeeRate', kind: 'number' },
+    {
+      env: 'SATWATCH_FORWARDING_FALLBACK_FEE_RATE',
+      key: 'forwarding.fallbackFeeRate',
+      kind: 'number',
+    },
+    { env: 'SATWATCH_FORWARDING_MAX_FEE_SHARE_BPS', key: 'forwarding.maxFeeShareBps', kind: 'int' },
+    {
+      env: 'SATWATCH_FORWARDING_BUMP_AFTER_BLOCKS',
+      key: 'forwarding.bumpAfterBlocks',
+      kind: 'int',
+    },
+    {
+      env: 'SATWATCH_FORWARDING_MAX_INPUTS_PER_SWEEP',
+      key: 'forwarding.maxInputsPerSweep',
+      kind: 'int',
+    },
+    {
+      env: 'SATWATCH_FORWARDING_MIN_CONFIRMATIONS',
+      key: 'forwarding.minConfirmations',
+      kind: 'int',
+    },
     { env: 'SATWATCH_RATES_PROVIDER', key: 'rates.provider', kind: 'string' },
     { env: 'SATWATCH_RATES_CURRENCIES', key: 'rates.currencies', kind: 'list' },
     { env: 'SATWATCH_RATES_FIXED', key: 'rates.fixed', kind: 'json' },
@@ -191,6 +243,10 @@ const schema = {
     'auth',
     'rateLimit',
     'checkout',
+    'chain',
+    'watcher',
+    'webhooks',
+    'forwarding',
   ],
   properties: {
     network: { enum: NETWORK_NAMES },
@@ -285,6 +341,34 @@ const schema = {
         intervalSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
         concurrency: { type: 'integer', minimum: 1, maximum: 256 },
         leaseSeconds: { type: 'integer', minimum: 2, maximum: 86400 },
+      },
+    },
+    forwarding: {
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'mode',
+        'feeTargetBlocks',
+        'minFeeRate',
+        'maxFeeRate',
+        'fallbackFeeRate',
+        'maxFeeShareBps',
+        'bumpAfterBlocks',
+        'maxInputsPerSweep',
+        'minConfirmations',
+      ],
+      properties: {
+        mode: { enum: ['off', 'sign', 'psbt'] },
+        coldAddress: { type: 'string', minLength: 14, maxLength: 100 },
+        coldXpub: { type: 'string' },
+        feeTargetBlocks: { type: 'integer', minimum: 1, maximum: 1008 },
+        minFeeRate: { type: 'number', minimum: 1, maximum: 10000 },
+        maxFeeRate: { type: 'number', minimum: 1, maximum: 10000 },
+        fallbackFeeRate: { type: 'number', minimum: 1, maximum: 10000 },
+        maxFeeShareBps: { type: 'integer', minimum: 1, maximum: 10000 },
+        bumpAfterBlocks: { type: 'integer', minimum: 1, maximum: 1000 },
+        maxInputsPerSweep: { type: 'integer', minimum: 1, maximum: 500 },
+        minConfirmations: { type: 'integer', minimum: 1, maximum: 100 },
       },
     },
     webhooks: {
@@ -439,6 +523,9 @@ function coerce(name: string, kind: EnvKind, raw: string, secret: boolean): unkn
     case 'int':
       if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer`);
       return Number(raw);
+    case 'number':
+      if (!/^\d+(\.\d+)?$/.test(raw.trim())) throw new ConfigError(`${name} must be a number`);
+      return Number(raw);
     case 'bool':
       if (!['true', 'false', '1', '0'].includes(raw))
         throw new ConfigError(`${name} must be true or false`);
@@ -524,6 +611,7 @@ function checkConsistency(config: Config): void {
   if ((config.webhooks.url === undefined) !== (config.webhooks.secret === undefined)) {
     throw new ConfigError('webhooks.url and webhooks.secret go together');
   }
+  checkForwarding(config);
   const { payments, rates } = config;
   if (payments.minAmountSats > payments.maxAmountSats) {
     throw new ConfigError('payments.minAmountSats is above payments.maxAmountSats');
@@ -548,5 +636,44 @@ function checkConsistency(config: Config): void {
   for (const key of config.auth.apiKeys) {
     if (keyIds.has(key.id)) throw new ConfigError(`auth.apiKeys id "${key.id}" is used twice`);
     keyIds.add(key.id);
+  }
+}
+
+function checkForwarding(config: Config): void {
+  const f = config.forwarding;
+  if (f.mode === 'off') return;
+  if (f.mode === 'sign' && config.wallet.xprv === undefined) {
+    throw new ConfigError(
+      'forwarding.mode sign needs wallet.xprv (or use psbt mode to sign elsewhere)',
+    );
+  }
+  if ((f.coldAddress === undefined) === (f.coldXpub === undefined)) {
+    throw new ConfigError(
+      'forwarding needs exactly one of forwarding.coldAddress and forwarding.coldXpub',
+    );
+  }
+  const hot = WalletAccount.fromConfig({ network: config.network, ...config.wallet });
+  if (hot.scriptType === 'p2pkh') {
+    throw new ConfigError(
+      'forwarding sweeps segwit and taproot wallets only (p2pkh inputs need whole previous transactions)',
+    );
+  }
+  if (f.coldAddress !== undefined) {
+    try {
+      bitcoin.address.toOutputScript(f.coldAddress, BITCOIN_NETWORKS[config.network]);
+    } catch {
+      throw new ConfigError(`forwarding.coldAddress is not a ${config.network} address`);
+    }
+  }
+  if (f.coldXpub !== undefined) {
+    const cold = WalletAccount.fromConfig({ network: config.network, xpub: f.coldXpub });
+    if (cold.accountFingerprint === hot.accountFingerprint) {
+      throw new ConfigError('forwarding.coldXpub is the hot wallet itself');
+    }
+  }
+  if (!(f.minFeeRate <= f.fallbackFeeRate && f.fallbackFeeRate <= f.maxFeeRate)) {
+    throw new ConfigError(
+      'forwarding fee rates must satisfy minFeeRate <= fallbackFeeRate <= maxFeeRate',
+    );
   }
 }

@@ -63,6 +63,10 @@ export interface Payment extends Quote, TrackedState {
   version: number;
   outbox: OutboxRef[];
   lastCheckedAt?: Date;
+  /** Set by forwarding once every output is swept and the payment is no longer watched. */
+  sweepDone?: boolean;
+  /** The sweep that forwarded this payment's coins, once broadcast. */
+  sweepTxid?: string;
   /** Absent until an address index is allocated (the record doubles as idempotency reservation). */
   address?: string;
   derivation?: Derivation;

@@ -5,6 +5,8 @@
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKey } from './mongo.js';
 
+export type CounterPurpose = 'receive' | 'cold';
+
 interface CounterDoc {
   _id: string;
   next: number;
@@ -17,12 +19,13 @@ export class AddressCounter {
     this.counters = db.collection<CounterDoc>('counters');
   }
 
-  private static id(accountFingerprint: string): string {
-    return `receive:${accountFingerprint}`;
+  /** `receive` for the merchant's payment addresses, `cold` for sweep destinations. */
+  private static id(accountFingerprint: string, purpose: CounterPurpose): string {
+    return `${purpose}:${accountFingerprint}`;
   }
 
-  async allocate(accountFingerprint: string): Promise<number> {
-    const _id = AddressCounter.id(accountFingerprint);
+  async allocate(accountFingerprint: string, purpose: CounterPurpose = 'receive'): Promise<number> {
+    const _id = AddressCounter.id(accountFingerprint, purpose);
     for (let attempt = 0; ; attempt++) {
       try {
         const before = await this.counters.findOneAndUpdate(
@@ -38,7 +41,10 @@ export class AddressCounter {
     }
   }
 
-  async peek(accountFingerprint: string): Promise<number> {
-    return (await this.counters.findOne({ _id: AddressCounter.id(accountFingerprint) }))?.next ?? 0;
+  async peek(accountFingerprint: string, purpose: CounterPurpose = 'receive'): Promise<number> {
+    return (
+      (await this.counters.findOne({ _id: AddressCounter.id(accountFingerprint, purpose) }))
+        ?.next ?? 0
+    );
   }
 }

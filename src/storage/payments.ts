@@ -210,4 +210,61 @@ export class PaymentRepository {
       .toArray();
     return docs as IssuedPayment[];
   }
+
+  /** Payments that have (or may still get) outputs to sweep. */
+  listForwardable(): Promise<IssuedPayment[]> {
+    return this.collection
+      .find({
+        'outputs.0': { $exists: true },
+        sweepDone: { $ne: true },
+        address: { $exists: true },
+      })
+      .sort({ createdAt: 1 })
+      .toArray() as Promise<IssuedPayment[]>;
+  }
+
+  async markSweepDone(id: string): Promise<void> {
+    await this.collection.updateOne({ _id: id }, { $set: { sweepDone: true } });
+  }
+
+  /**
+   * Records a sweep on a payment. A credited payment whose coins leave in a broadcast sweep
+   * becomes `forwarded` (with its webhook); the write is guarded on the version like the watcher's.
+   */
+  async recordSweep(
+    id: string,
+    type: 'forwarded' | 'sweep_confirmed',
+    cause: string,
+    txid: string,
+    now: Date,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const payment = await this.findById(id);
+      if (!payment) return;
+      const toForwarded = type === 'forwarded' && payment.status === 'confirmed';
+      const version = payment.version + 1;
+      const event: PaymentEvent = {
+        at: now,
+        type,
+        cause,
+        ...(toForwarded && { from: 'confirmed' as const, to: 'forwarded' as const }),
+      };
+      const result = await this.collection.updateOne(
+        { _id: id, version: payment.version },
+        {
+          $set: { version, ...(toForwarded && { status: 'forwarded' as const, sweepTxid: txid }) },
+          $push: {
+            events: event,
+            ...(toForwarded && {
+              outbox: {
+                id: `${id}:${version}:payment.forwarded`,
+                type: 'payment.forwarded' as const,
+              },
+            }),
+          },
+        },
+      );
+      if (result.modifiedCount === 1) return;
+    }
+  }
 }

@@ -37,6 +37,8 @@ export interface DerivedAddress {
 
 export class WalletAccount {
   private readonly receiveChain: BIP32Interface;
+  /** The account's public key node (never a private one). */
+  readonly publicNode: BIP32Interface;
 
   private constructor(
     readonly network: NetworkName,
@@ -50,6 +52,7 @@ export class WalletAccount {
     readonly accountXpub: string,
     accountNode: BIP32Interface,
   ) {
+    this.publicNode = accountNode;
     this.receiveChain = accountNode.derive(RECEIVE_CHAIN);
   }
 
@@ -132,31 +135,38 @@ export class WalletAccount {
   }
 }
 
+/**
+ * The bitcoinjs payment (address, output script, and for P2SH-P2WPKH the redeem script) of a
+ * public key in a script type. Taproot is BIP86: key path only, the internal key tweaked with an
+ * empty script tree.
+ */
+export function paymentFor(
+  pubkey: Uint8Array,
+  scriptType: ScriptType,
+  networkName: NetworkName,
+): bitcoin.Payment {
+  const network = BITCOIN_NETWORKS[networkName];
+  switch (scriptType) {
+    case 'p2wpkh':
+      return bitcoin.payments.p2wpkh({ pubkey, network });
+    case 'p2sh-p2wpkh':
+      return bitcoin.payments.p2sh({
+        redeem: bitcoin.payments.p2wpkh({ pubkey, network }),
+        network,
+      });
+    case 'p2pkh':
+      return bitcoin.payments.p2pkh({ pubkey, network });
+    case 'p2tr':
+      return bitcoin.payments.p2tr({ internalPubkey: pubkey.subarray(1, 33), network });
+  }
+}
+
 export function addressFor(
   pubkey: Uint8Array,
   scriptType: ScriptType,
   networkName: NetworkName,
 ): string {
-  const network = BITCOIN_NETWORKS[networkName];
-  let address: string | undefined;
-  switch (scriptType) {
-    case 'p2wpkh':
-      address = bitcoin.payments.p2wpkh({ pubkey, network }).address;
-      break;
-    case 'p2sh-p2wpkh':
-      address = bitcoin.payments.p2sh({
-        redeem: bitcoin.payments.p2wpkh({ pubkey, network }),
-        network,
-      }).address;
-      break;
-    case 'p2pkh':
-      address = bitcoin.payments.p2pkh({ pubkey, network }).address;
-      break;
-    case 'p2tr':
-      // BIP86: key-path only, the internal key tweaked with an empty script tree.
-      address = bitcoin.payments.p2tr({ internalPubkey: pubkey.subarray(1, 33), network }).address;
-      break;
-  }
+  const { address } = paymentFor(pubkey, scriptType, networkName);
   if (!address) throw new Error(`cannot make a ${scriptType} address`);
   return address;
 }

@@ -1,11 +1,12 @@
 /**
  * One watcher cycle: read the tip, re-evaluate every watched payment against the chain, credit
- * newly confirmed payments, publish their webhooks to the outbox. Every write is guarded
+ * newly confirmed payments, sweep to the cold wallet, publish webhooks to the outbox. Every write is guarded
  * (payment version, credit state, ledger operation id), so two cycles running at once — two
  * replicas, or an admin racing the watcher — change nothing twice. One payment or chain call
  * failing never stops the others.
  */
 import type { ChainSource } from '../chain/chain-source.js';
+import type { ForwardReport, Forwarder } from '../forwarding/forwarder.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { IssuedPayment, OutboxRef, Payment, ViewContext } from '../payments/payment.js';
 import { isIssued, merchantView } from '../payments/payment.js';
@@ -35,6 +36,8 @@ export interface WatcherDeps {
   outbox: WebhookOutbox;
   /** Absent when no webhook URL is configured: events still go to the outbox. */
   dispatcher?: WebhookDispatcher;
+  /** Absent when forwarding is off. */
+  forwarder?: Forwarder;
   policy: Policy;
   view: ViewContext;
   concurrency: number;
@@ -49,6 +52,7 @@ export interface CycleReport {
   conflicts: number;
   credited: number;
   published: number;
+  forwarding: ForwardReport | null;
   errors: number;
   durationMs: number;
 }
@@ -129,6 +133,7 @@ export class PaymentWatcher {
       conflicts: 0,
       credited: 0,
       published: 0,
+      forwarding: null,
       errors: 0,
       durationMs: 0,
     };
@@ -156,6 +161,10 @@ export class PaymentWatcher {
     const credit = await this.creditDue();
     report.credited = credit.credited;
     report.errors += credit.errors;
+    if (this.deps.forwarder && report.tipHeight !== null) {
+      report.forwarding = await this.deps.forwarder.runCycle(report.tipHeight);
+      report.errors += report.forwarding.errors;
+    }
     report.published = await this.publishOutbox();
     report.durationMs = Math.round(performance.now() - started);
     log.info({ ...report }, 'watcher cycle done');

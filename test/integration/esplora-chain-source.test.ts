@@ -554,7 +554,10 @@ describe('EsploraChainSource address history paging', () => {
   it('maps outputs, RBF signalling, fee and vsize from esplora’s transaction format', async () => {
     const address = 'bcrt1qmapping';
     const tx = esploraTx(txidN(5), address, false);
-    tx.vin = [{ sequence: 0xffffffff }, { sequence: 0xfffffffd }];
+    tx.vin = [
+      { txid: txidN(1), vout: 0, sequence: 0xffffffff },
+      { txid: txidN(2), vout: 3, sequence: 0xfffffffd },
+    ];
     tx.vout = [
       { scriptpubkey: '6a0474657374', value: 0 },
       { scriptpubkey: `0014${'22'.repeat(20)}`, scriptpubkey_address: address, value: 7_000 },
@@ -567,6 +570,10 @@ describe('EsploraChainSource address history paging', () => {
         outputs: [
           { vout: 0, script: '6a0474657374', valueSats: 0 },
           { vout: 1, address, script: `0014${'22'.repeat(20)}`, valueSats: 7_000 },
+        ],
+        spends: [
+          { txid: txidN(1), vout: 0 },
+          { txid: txidN(2), vout: 3 },
         ],
         signalsRbf: true,
         feeSats: 141,

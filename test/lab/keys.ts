@@ -6,6 +6,8 @@ import * as ecc from 'tiny-secp256k1';
 
 // ecpair ships no ESM type declarations (it types as `any` under NodeNext); bip32 nodes sign just as well.
 const bip32 = BIP32Factory(ecc);
+// Taproot outputs (paying a bc1p address) need the curve library registered with bitcoinjs.
+bitcoin.initEccLib(ecc);
 export const regtest = bitcoin.networks.regtest;
 
 /** A signing key from 32 private-key bytes (a fresh random one by default). */

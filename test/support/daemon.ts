@@ -19,17 +19,24 @@ export interface TestWallet {
   seed: Buffer;
   /** SLIP-132 vpub of m/84'/1'/0' on regtest */
   vpub: string;
+  /** The same account's private key (tprv): for sign-mode forwarding tests only. */
+  tprv: string;
+  /** Hex fingerprint of the master key, as PSBT signers want it. */
+  masterFingerprint: string;
 }
 
 export function newTestWallet(): TestWallet {
   const seed = randomBytes(32);
-  const account = bip32
-    .fromSeed(seed, BITCOIN_NETWORKS.regtest)
-    .derivePath(ACCOUNT_PATH)
-    .neutered();
-  const payload = Buffer.from(bs58check.decode(account.toBase58()));
+  const root = bip32.fromSeed(seed, BITCOIN_NETWORKS.regtest);
+  const account = root.derivePath(ACCOUNT_PATH);
+  const payload = Buffer.from(bs58check.decode(account.neutered().toBase58()));
   payload.writeUInt32BE(0x045f1cf6, 0); // vpub
-  return { seed, vpub: bs58check.encode(payload) };
+  return {
+    seed,
+    vpub: bs58check.encode(payload),
+    tprv: account.toBase58(),
+    masterFingerprint: Buffer.from(root.fingerprint).toString('hex'),
+  };
 }
 
 export interface TestDaemon extends Daemon {
@@ -49,9 +56,9 @@ export interface TestDaemon extends Daemon {
 export async function startTestDaemon(
   env: Record<string, string> = {},
   options: DaemonOptions = {},
+  testWallet: TestWallet = newTestWallet(),
 ): Promise<TestDaemon> {
   const lab = LabClient.fromState();
-  const testWallet = newTestWallet();
   const merchantKey = newApiKey();
   const adminKey = newApiKey();
   const database = `t_${randomBytes(6).toString('hex')}`;

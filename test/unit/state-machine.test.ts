@@ -38,6 +38,7 @@ function tx(
 ): ChainTransaction {
   return {
     txid,
+    spends: [],
     signalsRbf,
     status:
       blockHeight === undefined

@@ -1,0 +1,178 @@
+/**
+ * Sweeps and the outpoints they claim. A claim is a document keyed by `txid:vout`, so two sweeps
+ * can never spend the same coin: the second insert fails on the unique `_id`. A sweep's signed
+ * transaction is stored before it is broadcast (write-ahead), so a crash at any point leaves
+ * either nothing broadcastable or exactly the transaction to (re)broadcast.
+ */
+import type { Collection, Db, Filter } from 'mongodb';
+import type { ScriptType } from '../wallet/extended-key.js';
+import { afterCursor, decodeCursor, nextCursor } from './cursor.js';
+import { isDuplicateKey } from './mongo.js';
+
+export const SWEEP_STATES = [
+  'building',
+  'awaiting_signature',
+  'signed',
+  'broadcast',
+  'confirmed',
+  'replaced',
+  'rejected',
+  'abandoned',
+] as const;
+export type SweepState = (typeof SWEEP_STATES)[number];
+
+export interface SweepInputRecord {
+  paymentId: string;
+  txid: string;
+  vout: number;
+  valueSats: number;
+  scriptType: ScriptType;
+  index: number;
+}
+
+export interface SweepEvent {
+  at: Date;
+  type: string;
+  cause: string;
+}
+
+export interface Sweep {
+  _id: string;
+  state: SweepState;
+  mode: 'sign' | 'psbt';
+  inputs: SweepInputRecord[];
+  destination: string;
+  /** Index of the destination in the cold xpub, when there is one. */
+  destinationIndex?: number;
+  feeRate: number;
+  vsize: number;
+  feeSats: number;
+  valueOutSats: number;
+  /** Unsigned PSBT (base64), in psbt mode. */
+  psbt?: string;
+  /** The signed transaction, stored before any broadcast. */
+  hex?: string;
+  txid?: string;
+  broadcastAt?: Date;
+  broadcastHeight?: number;
+  confirmedHeight?: number;
+  confirmedBlockHash?: string;
+  bumpOf?: string;
+  replacedBy?: string;
+  error?: string;
+  createdAt: Date;
+  updatedAt: Date;
+  events: SweepEvent[];
+}
+
+interface Claim {
+  _id: string;
+  sweepId: string;
+  paymentId: string;
+}
+
+export const outpointKey = (o: { txid: string; vout: number }) => `${o.txid}:${o.vout}`;
+
+export class SweepRepository {
+  readonly sweeps: Collection<Sweep>;
+  private readonly claims: Collection<Claim>;
+
+  constructor(
+    db: Db,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.sweeps = db.collection<Sweep>('sweeps');
+    this.claims = db.collection<Claim>('sweep_claims');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.sweeps.createIndex({ state: 1 }, { name: 'state' }, {});
+    await this.sweeps.createIndex({ createdAt: -1, _id: -1 }, { name: 'created' }, {});
+    await this.sweeps.createIndex({ txid: 1 }, { name: 'txid', sparse: true }, {});
+    await this.claims.createIndex({ sweepId: 1 }, { name: 'sweep' }, {});
+  }
+
+  async create(sweep: Sweep): Promise<void> {
+    await this.sweeps.insertOne(sweep);
+  }
+
+  get(id: string): Promise<Sweep | null> {
+    return this.sweeps.findOne({ _id: id });
+  }
+
+  inState(...states: SweepState[]): Promise<Sweep[]> {
+    return this.sweeps
+      .find({ state: { $in: states } })
+      .sort({ createdAt: 1 })
+      .toArray();
+  }
+
+  /** Claims every input for `sweepId`; false (and nothing left claimed) if any is taken. */
+  async claim(sweepId: string, inputs: SweepInputRecord[]): Promise<boolean> {
+    const taken: string[] = [];
+    for (const input of inputs) {
+      try {
+        await this.claims.insertOne({
+          _id: outpointKey(input),
+          sweepId,
+          paymentId: input.paymentId,
+        });
+        taken.push(outpointKey(input));
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        await this.claims.deleteMany({ _id: { $in: taken }, sweepId });
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Outpoints (of `keys`) some sweep already claims. */
+  async claimed(keys: string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const docs = await this.claims
+      .find({ _id: { $in: keys } }, { projection: { _id: 1 } })
+      .toArray();
+    return new Set(docs.map((d) => d._id));
+  }
+
+  async releaseClaims(sweepId: string): Promise<void> {
+    await this.claims.deleteMany({ sweepId });
+  }
+
+  async transferClaims(fromSweepId: string, toSweepId: string): Promise<void> {
+    await this.claims.updateMany({ sweepId: fromSweepId }, { $set: { sweepId: toSweepId } });
+  }
+
+  /** Moves a sweep from one of `from` to `to`, setting `set`; false if it was not in `from`. */
+  async transition(
+    id: string,
+    from: SweepState[],
+    to: SweepState,
+    set: Partial<Sweep>,
+    cause: string,
+  ): Promise<boolean> {
+    const at = this.now();
+    const result = await this.sweeps.updateOne(
+      { _id: id, state: { $in: from } },
+      { $set: { ...set, state: to, updatedAt: at }, $push: { events: { at, type: to, cause } } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async list(filter: {
+    state?: SweepState;
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: Sweep[]; nextCursor: string | null }> {
+    const query: Filter<Sweep> = {};
+    if (filter.state) query.state = filter.state;
+    if (filter.cursor !== undefined) Object.assign(query, afterCursor(decodeCursor(filter.cursor)));
+    const items = await this.sweeps
+      .find(query)
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(filter.limit)
+      .toArray();
+    return { items, nextCursor: nextCursor(items, filter.limit) };
+  }
+}
