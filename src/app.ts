@@ -15,6 +15,10 @@ import { webhookRoutes } from './api/webhooks-routes.js';
 import type { Config } from './config/config.js';
 import type { Forwarder } from './forwarding/forwarder.js';
 import type { Ledger } from './ledger/ledger.js';
+import type { DaemonMetrics } from './observability/metrics.js';
+import type { Readiness } from './observability/readiness.js';
+import { REQUEST_ID_HEADER, requestIdFor } from './observability/request-id.js';
+import { operationsRoutes } from './observability/routes.js';
 import type { PaymentService } from './payments/payment-service.js';
 import type { PaymentRepository } from './storage/payments.js';
 import type { SweepRepository } from './storage/sweeps.js';
@@ -30,6 +34,10 @@ export interface AppDeps {
   sweeps: SweepRepository;
   forwarder: Forwarder | undefined;
   watcher: PaymentWatcher;
+  /** `/metrics` */
+  metrics: DaemonMetrics;
+  /** `/readyz` */
+  readiness: Readiness;
   logger?: FastifyBaseLogger;
   now?: () => Date;
 }
@@ -43,8 +51,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Longer than any id we issue, so over-long ids reach our schemas (400) instead of a bare 414.
     routerOptions: { maxParamLength: 400 },
     trustProxy: config.http.trustProxy,
+    // Our own rule for the caller's x-request-id (see requestIdFor), not Fastify's header option.
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFor(req.headers[REQUEST_ID_HEADER]),
   });
   prepareApi(app);
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -67,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Process is alive' } }, () => ({
     status: 'ok',
   }));
+  operationsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await app.register(paymentRoutes, {
     payments: deps.payments,

@@ -8,6 +8,9 @@ import type { ChainSource } from './chain/chain-source.js';
 import { EsploraChainSource } from './chain/esplora.js';
 import { type Config, esploraUrls } from './config/config.js';
 import { Ledger } from './ledger/ledger.js';
+import { withRedaction } from './observability/logging.js';
+import { DaemonMetrics } from './observability/metrics.js';
+import { Readiness } from './observability/readiness.js';
 import { PaymentService } from './payments/payment-service.js';
 import type { Policy } from './payments/state-machine.js';
 import {
@@ -71,6 +74,21 @@ export function chainSourceFor(config: Config): EsploraChainSource {
   });
 }
 
+/** How long `/readyz` waits for MongoDB and for the chain API. */
+const READINESS_TIMEOUT_MS = 2000;
+
+/**
+ * The chain source `/readyz` asks: the configured Esplora URLs, one try each, short timeout,
+ * own concurrency, so probes during an outage neither wait out retries nor starve the watcher.
+ */
+function readinessChain(config: Config): EsploraChainSource {
+  return EsploraChainSource.fromConfig(config, {
+    retries: 0,
+    timeoutMs: Math.min(config.chain.timeoutMs, READINESS_TIMEOUT_MS),
+    maxConcurrency: 2,
+  });
+}
+
 /** The forwarder the configuration asks for, or undefined when forwarding is off. */
 function forwarderFor(
   config: Config,
@@ -109,11 +127,16 @@ export interface Daemon {
   chain: ChainSource;
   watcher: PaymentWatcher;
   loop: WatcherLoop;
+  metrics: DaemonMetrics;
+  readiness: Readiness;
   close(): Promise<void>;
 }
 
 export interface DaemonOptions {
-  /** pino options; default: silent. */
+  /**
+   * pino options (main.ts: `loggerOptions(config.log.level)`); default: silent. Secrets are
+   * redacted whatever is given (see observability/logging.ts); the level defaults to `log.level`.
+   */
   logger?: pino.LoggerOptions;
   /** A pino destination (tests capture logs with it). */
   logDestination?: pino.DestinationStream;
@@ -125,10 +148,11 @@ export interface DaemonOptions {
 
 export async function createDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
   const now = options.now ?? (() => new Date());
-  const log = options.logger
+  const logOptions = options.logger && withRedaction(options.logger, config.log.level);
+  const log = logOptions
     ? options.logDestination
-      ? pino(options.logger, options.logDestination)
-      : pino(options.logger)
+      ? pino(logOptions, options.logDestination)
+      : pino(logOptions)
     : pino({ level: 'silent' });
   const wallet = WalletAccount.fromConfig({ network: config.network, ...config.wallet });
   const mongo = await connectMongo(config.mongo.url, config.mongo.database);
@@ -179,6 +203,14 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       log: log.child({ component: 'forwarding' }),
       now,
     });
+    const metrics = new DaemonMetrics({
+      payments: repo.collection,
+      webhookEvents: outbox.collection,
+      sweeps: sweeps.sweeps,
+      ...(chain instanceof EsploraChainSource && { chain }),
+      leading: () => loop.leading,
+      log: log.child({ component: 'metrics' }),
+    });
     const watcher = new PaymentWatcher({
       repo,
       chain,
@@ -191,10 +223,28 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       concurrency: config.watcher.concurrency,
       log: watcherLog,
       now,
+      onCycle: (report) => {
+        metrics.observeCycle(report);
+      },
+      onCycleFailed: (durationMs) => {
+        metrics.observeFailedCycle(durationMs);
+      },
     });
     const holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const lease = new Lease(mongo.db, 'watcher', holder, config.watcher.leaseSeconds * 1000, now);
     const loop = new WatcherLoop(watcher, lease, config.watcher.intervalSeconds, watcherLog);
+    const probeChain = options.chain ?? readinessChain(config);
+    const readiness = new Readiness({
+      timeoutMs: READINESS_TIMEOUT_MS,
+      pingMongo: (signal) => mongo.client.db('admin').command({ ping: 1 }, { signal }),
+      chainTip: () => probeChain.tip(),
+      watcher: {
+        enabled: () => loop.started,
+        leading: () => loop.leading,
+        lastCycleAt: () => metrics.lastCycleAt,
+        lease: () => lease.state(),
+      },
+    });
     const app = await buildApp({
       config,
       payments,
@@ -204,6 +254,8 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       sweeps,
       forwarder,
       watcher,
+      metrics,
+      readiness,
       logger: log,
       now,
     });
@@ -222,6 +274,8 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       chain,
       watcher,
       loop,
+      metrics,
+      readiness,
       async close() {
         await loop.stop();
         await app.close();

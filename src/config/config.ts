@@ -75,6 +75,8 @@ export interface Config {
   };
   watcher: { enabled: boolean; intervalSeconds: number; concurrency: number; leaseSeconds: number };
   webhooks: { url?: string; secret?: string; timeoutMs: number; maxAttempts: number };
+  /** How long a shutdown waits for the running watcher cycle. */
+  shutdown: { timeoutMs: number };
   forwarding: {
     /** sign: the daemon signs with wallet.xprv; psbt: an admin signs elsewhere; off. */
     mode: 'off' | 'sign' | 'psbt';
@@ -176,6 +178,7 @@ export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; se
     { env: 'SATWATCH_WEBHOOK_SECRET', key: 'webhooks.secret', kind: 'string', secret: true },
     { env: 'SATWATCH_WEBHOOK_TIMEOUT_MS', key: 'webhooks.timeoutMs', kind: 'int' },
     { env: 'SATWATCH_WEBHOOK_MAX_ATTEMPTS', key: 'webhooks.maxAttempts', kind: 'int' },
+    { env: 'SATWATCH_SHUTDOWN_TIMEOUT_MS', key: 'shutdown.timeoutMs', kind: 'int' },
     { env: 'SATWATCH_FORWARDING_MODE', key: 'forwarding.mode', kind: 'string' },
     { env: 'SATWATCH_FORWARDING_COLD_ADDRESS', key: 'forwarding.coldAddress', kind: 'string' },
     { env: 'SATWATCH_FORWARDING_COLD_XPUB', key: 'forwarding.coldXpub', kind: 'string' },
@@ -247,6 +250,7 @@ const schema = {
     'watcher',
     'webhooks',
     'forwarding',
+    'shutdown',
   ],
   properties: {
     network: { enum: NETWORK_NAMES },
@@ -342,6 +346,12 @@ const schema = {
         concurrency: { type: 'integer', minimum: 1, maximum: 256 },
         leaseSeconds: { type: 'integer', minimum: 2, maximum: 86400 },
       },
+    },
+    shutdown: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['timeoutMs'],
+      properties: { timeoutMs: { type: 'integer', minimum: 100, maximum: 3600000 } },
     },
     forwarding: {
       type: 'object',

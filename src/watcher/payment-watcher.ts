@@ -43,6 +43,10 @@ export interface WatcherDeps {
   concurrency: number;
   log: WatcherLog;
   now?: () => Date;
+  /** Told about every finished cycle (metrics). Must not throw. */
+  onCycle?: (report: CycleReport) => void;
+  /** Told about a cycle that threw (e.g. MongoDB unreachable) after `durationMs`. Must not throw. */
+  onCycleFailed?: (durationMs: number) => void;
 }
 
 export interface CycleReport {
@@ -125,6 +129,18 @@ export class PaymentWatcher {
 
   async runCycle(): Promise<CycleReport> {
     const started = performance.now();
+    let report: CycleReport;
+    try {
+      report = await this.cycle(started);
+    } catch (err) {
+      this.deps.onCycleFailed?.(performance.now() - started);
+      throw err;
+    }
+    this.deps.onCycle?.(report);
+    return report;
+  }
+
+  private async cycle(started: number): Promise<CycleReport> {
     const { log } = this.deps;
     const report: CycleReport = {
       tipHeight: null,

@@ -28,6 +28,11 @@ export class WatcherLoop {
     private readonly log: WatcherLog,
   ) {}
 
+  /** This process runs the loop (started and not stopped). */
+  get started(): boolean {
+    return this.task !== undefined;
+  }
+
   start(): void {
     this.task = cron.schedule(cronEvery(this.intervalSeconds), () => this.tick(), {
       name: 'satwatch-watcher',
@@ -88,7 +93,9 @@ export class WatcherLoop {
 
   /** Stops scheduling, waits up to `timeoutMs` for a running cycle, releases the lease. */
   async stop(timeoutMs = 30_000): Promise<boolean> {
-    for (const task of [this.task, this.webhookTask]) {
+    const tasks = [this.task, this.webhookTask];
+    this.task = this.webhookTask = undefined;
+    for (const task of tasks) {
       await task?.stop();
       await task?.destroy();
     }
@@ -99,7 +106,10 @@ export class WatcherLoop {
       }, timeoutMs).unref();
     });
     const finished = (await Promise.race([pending, timeout])) !== 'timeout';
-    if (finished) await this.lease.release().catch(() => undefined);
+    if (finished) {
+      await this.lease.release().catch(() => undefined);
+      this.leading = false;
+    }
     return finished;
   }
 }

@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CycleReport } from '../../src/watcher/payment-watcher.js';
 import { verifySignature } from '../../src/webhooks/signature.js';
 import { LabClient } from '../lab/client.js';
-import { type TestDaemon, startTestDaemon, stopTestDaemon } from '../support/daemon.js';
+import {
+  type TestDaemon,
+  createSatsPayment,
+  startTestDaemon,
+  stopTestDaemon,
+} from '../support/daemon.js';
 import { type HttpStub, startHttpStub } from '../support/http-stub.js';
 
 const SECRET = 'whsec_test_0123456789abcdef';
@@ -55,16 +60,8 @@ interface PaymentJson {
   creditedCredits: number;
 }
 
-async function createPayment(userId: string, sats: number, credits = 5): Promise<PaymentJson> {
-  const res = await d.app.inject({
-    method: 'POST',
-    url: '/v1/payments',
-    headers: d.merchant,
-    payload: { userId, price: { amount: String(sats), currency: 'SAT' }, credits },
-  });
-  expect(res.statusCode).toBe(201);
-  return res.json();
-}
+const createPayment = (userId: string, sats: number, credits = 5) =>
+  createSatsPayment<PaymentJson>(d, userId, sats, credits);
 
 async function payment(id: string): Promise<PaymentJson> {
   return (

@@ -126,3 +126,20 @@ export async function startReplica(
 ): Promise<Daemon> {
   return createDaemon(primary.config, options);
 }
+
+/** Creates a sats-priced payment through the merchant API, as a merchant app would. */
+export async function createSatsPayment<T = { id: string; address: string; amountSats: number }>(
+  d: TestDaemon,
+  userId: string,
+  sats: number,
+  credits: number,
+): Promise<T> {
+  const res = await d.app.inject({
+    method: 'POST',
+    url: '/v1/payments',
+    headers: d.merchant,
+    payload: { userId, price: { amount: String(sats), currency: 'SAT' }, credits },
+  });
+  if (res.statusCode !== 201) throw new Error(`create answered ${res.statusCode}: ${res.body}`);
+  return res.json<T>();
+}

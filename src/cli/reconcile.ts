@@ -1,0 +1,262 @@
+/**
+ * `satwatch reconcile`: checks the money records against each other, straight in MongoDB (no
+ * HTTP server, no watcher), safe beside a running daemon:
+ *
+ * - every user's balance against its ledger (`Ledger.reconcile()`: sum, gapless chain, last
+ *   balanceAfter);
+ * - every credited payment against its ledger entry: exactly one entry `credit:<paymentId>`,
+ *   for the payment's user and the credited amount;
+ * - every ledger credit naming a payment against that payment, which must be credited (a
+ *   second credit for one payment, or a credit for an unknown payment, is a mismatch);
+ * - ledger entries of users that have no balance document.
+ *
+ * A credit that is due (the watcher applies it on its next cycle, or a crash came between the
+ * ledger entry and marking the payment) is reported as pending, not as a mismatch.
+ */
+import type { Db } from 'mongodb';
+import { loadConfig } from '../config/config.js';
+import { Ledger, type LedgerEntry } from '../ledger/ledger.js';
+import type { Payment } from '../payments/payment.js';
+import { connectMongo } from '../storage/mongo.js';
+import { UsageError } from './usage.js';
+
+type BalanceMismatch = Awaited<ReturnType<Ledger['reconcile']>>['mismatches'][number];
+
+export interface CreditMismatch {
+  paymentId: string;
+  userId: string | undefined;
+  problem: string;
+}
+
+export interface PendingCredit {
+  paymentId: string;
+  userId: string;
+  credits: number;
+  /** The ledger entry is already recorded (the payment is not marked done yet). */
+  recorded: boolean;
+}
+
+export interface ReconcileReport {
+  database: string;
+  users: number;
+  balanceMismatches: BalanceMismatch[];
+  /** Users with ledger entries but no balance document. */
+  orphanLedgerUsers: string[];
+  creditedPayments: number;
+  ledgerCredits: number;
+  creditMismatches: CreditMismatch[];
+  pendingCredits: PendingCredit[];
+}
+
+/** The payment fields the checks read; `credit.entryId` is written by markCreditDone. */
+type CreditedPayment = Pick<Payment, '_id' | 'userId' | 'credit'> & {
+  credit?: Payment['credit'] & { entryId?: string };
+};
+
+const BATCH = 500;
+
+export function creditOpId(paymentId: string): string {
+  return `credit:${paymentId}`;
+}
+
+/** Reads `cursor` in batches so a large collection never sits in memory whole. */
+async function* batches<T>(cursor: AsyncIterable<T>): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const item of cursor) {
+    batch.push(item);
+    if (batch.length === BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** What is wrong between a credited payment and the ledger entries recorded for it. */
+export function checkCreditedPayment(payment: CreditedPayment, entries: LedgerEntry[]): string[] {
+  const credit = payment.credit;
+  if (credit?.state !== 'done') return [];
+  if (credit.credits === 0) {
+    // A payment worth 0 credits (proportional mode, dust) is marked done without an entry.
+    return entries.length === 0
+      ? []
+      : [`credited 0 but has ${plural(entries.length, 'ledger entry', 'ledger entries')}`];
+  }
+  if (entries.length === 0) {
+    return [`credited ${credit.credits} but has no ledger entry ${creditOpId(payment._id)}`];
+  }
+  if (entries.length > 1) {
+    return [`has ${entries.length} ledger entries ${creditOpId(payment._id)} (one expected)`];
+  }
+  const entry = entries[0] as LedgerEntry;
+  const problems: string[] = [];
+  if (entry.userId !== payment.userId)
+    problems.push(`ledger entry ${entry._id} is for user ${entry.userId}, not ${payment.userId}`);
+  if (entry.type !== 'credit') problems.push(`ledger entry ${entry._id} is a ${entry.type}`);
+  if (entry.amount !== credit.credits)
+    problems.push(`credited ${credit.credits} but ledger entry ${entry._id} is ${entry.amount}`);
+  if (entry.paymentId !== payment._id)
+    problems.push(`ledger entry ${entry._id} names payment ${entry.paymentId ?? '(none)'}`);
+  if (credit.entryId !== undefined && credit.entryId !== entry._id)
+    problems.push(`records ledger entry ${credit.entryId} but the entry is ${entry._id}`);
+  return problems;
+}
+
+export async function reconcileDatabase(db: Db): Promise<ReconcileReport> {
+  const ledger = new Ledger(db);
+  const payments = db.collection<CreditedPayment>('payments');
+  const entries = db.collection<LedgerEntry>('ledger');
+  const report: ReconcileReport = {
+    database: db.databaseName,
+    users: 0,
+    balanceMismatches: [],
+    orphanLedgerUsers: [],
+    creditedPayments: 0,
+    ledgerCredits: 0,
+    creditMismatches: [],
+    pendingCredits: [],
+  };
+
+  const balances = await ledger.reconcile();
+  report.users = balances.users;
+  report.balanceMismatches = balances.mismatches;
+
+  const ledgerUsers: unknown[] = await entries.distinct('userId');
+  const known = new Set(
+    (
+      await db
+        .collection<{ _id: string }>('users')
+        .find({}, { projection: { _id: 1 } })
+        .toArray()
+    ).map((u) => u._id),
+  );
+  report.orphanLedgerUsers = ledgerUsers
+    .map(String)
+    .filter((id) => !known.has(id))
+    .sort();
+
+  // Payments → ledger. Due credits are pending: note whether their entry exists already.
+  const projection = { _id: 1, userId: 1, credit: 1 } as const;
+  const withCredit = payments
+    .find({ 'credit.state': { $in: ['done', 'due'] } }, { projection })
+    .sort({ _id: 1 });
+  for await (const batch of batches(withCredit)) {
+    const found = await entries
+      .find({ opId: { $in: batch.map((p) => creditOpId(p._id)) } })
+      .toArray();
+    const byOp = new Map<string, LedgerEntry[]>();
+    for (const entry of found) byOp.set(entry.opId, [...(byOp.get(entry.opId) ?? []), entry]);
+    for (const payment of batch) {
+      const recorded = byOp.get(creditOpId(payment._id)) ?? [];
+      if (payment.credit?.state === 'due') {
+        report.pendingCredits.push({
+          paymentId: payment._id,
+          userId: payment.userId,
+          credits: payment.credit.credits,
+          recorded: recorded.length > 0,
+        });
+        continue;
+      }
+      report.creditedPayments++;
+      for (const problem of checkCreditedPayment(payment, recorded)) {
+        report.creditMismatches.push({ paymentId: payment._id, userId: payment.userId, problem });
+      }
+    }
+  }
+
+  // Ledger → payments: every credit naming a payment is that payment's one credit.
+  const credits = entries
+    .find({ type: 'credit', paymentId: { $exists: true } })
+    .sort({ userId: 1, seq: 1 });
+  for await (const batch of batches(credits)) {
+    const ids = [...new Set(batch.map((e) => e.paymentId as string))];
+    const owners = new Map(
+      (await payments.find({ _id: { $in: ids } }, { projection }).toArray()).map((p) => [p._id, p]),
+    );
+    for (const entry of batch) {
+      report.ledgerCredits++;
+      const paymentId = entry.paymentId as string;
+      const payment = owners.get(paymentId);
+      const mismatch = (problem: string) =>
+        report.creditMismatches.push({ paymentId, userId: entry.userId, problem });
+      if (entry.opId !== creditOpId(paymentId)) {
+        mismatch(`ledger entry ${entry._id} (${entry.opId}) is a second credit for the payment`);
+      } else if (!payment) {
+        mismatch(`ledger entry ${entry._id} credits a payment that does not exist`);
+      } else if (payment.credit?.state !== 'done' && payment.credit?.state !== 'due') {
+        mismatch(`ledger entry ${entry._id} credits a payment that is not credited`);
+      }
+    }
+  }
+  return report;
+}
+
+export function isClean(report: ReconcileReport): boolean {
+  return (
+    report.balanceMismatches.length === 0 &&
+    report.orphanLedgerUsers.length === 0 &&
+    report.creditMismatches.length === 0
+  );
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function formatReport(report: ReconcileReport): string {
+  const lines = [`reconcile: database ${report.database}`];
+  const balanceProblems = report.balanceMismatches.length + report.orphanLedgerUsers.length;
+  lines.push(
+    `  balances: ${plural(report.users, 'user')} checked, ${plural(balanceProblems, 'mismatch', 'mismatches')}`,
+  );
+  for (const m of report.balanceMismatches) {
+    lines.push(
+      `    MISMATCH user ${m.userId}: balance ${m.balance}, ledger sum ${m.ledgerSum} over ${plural(m.entries, 'entry', 'entries')} (seq ${m.seq})`,
+    );
+  }
+  for (const userId of report.orphanLedgerUsers) {
+    lines.push(`    MISMATCH user ${userId}: ledger entries but no balance document`);
+  }
+  const credited = plural(report.creditedPayments, 'credited payment');
+  const ledgerCredits = plural(report.ledgerCredits, 'ledger credit');
+  const creditProblems = plural(report.creditMismatches.length, 'mismatch', 'mismatches');
+  lines.push(`  credits: ${credited} and ${ledgerCredits} checked, ${creditProblems}`);
+  for (const m of report.creditMismatches) {
+    lines.push(`    MISMATCH payment ${m.paymentId} (user ${m.userId ?? '?'}): ${m.problem}`);
+  }
+  if (report.pendingCredits.length > 0) {
+    lines.push(
+      `  pending: ${plural(report.pendingCredits.length, 'credit')} due (the watcher applies them on its next cycle)`,
+    );
+    for (const p of report.pendingCredits) {
+      const recorded = p.recorded ? ', ledger entry already recorded' : '';
+      lines.push(
+        `    due payment ${p.paymentId} (user ${p.userId}): ${plural(p.credits, 'credit')}${recorded}`,
+      );
+    }
+  }
+  lines.push(
+    isClean(report)
+      ? 'OK: balances, ledger and payments agree'
+      : 'MISMATCH: the records disagree (see above)',
+  );
+  return lines.join('\n');
+}
+
+/** Exit code 0 when everything agrees, 2 on any mismatch; operational errors throw (→ 1). */
+export async function reconcile(args: string[]): Promise<number> {
+  const json = args.includes('--json');
+  const unknown = args.filter((a) => a !== '--json');
+  if (unknown.length > 0) throw new UsageError(`reconcile: unknown option ${unknown.join(' ')}`);
+  const config = loadConfig();
+  const mongo = await connectMongo(config.mongo.url, config.mongo.database);
+  try {
+    const report = await reconcileDatabase(mongo.db);
+    console.log(
+      json ? JSON.stringify({ ...report, clean: isClean(report) }, null, 2) : formatReport(report),
+    );
+    return isClean(report) ? 0 : 2;
+  } finally {
+    await mongo.client.close();
+  }
+}

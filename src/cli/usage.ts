@@ -1,0 +1,16 @@
+/** The command line's usage text and the error for a command typed wrong (exit code 2). */
+
+export const USAGE = `usage:
+  satwatch serve [--api-only|--watcher-only]
+  satwatch config check
+  satwatch reconcile [--json]
+  satwatch derive <from-index> [count]
+  satwatch api-key --id <id> --role merchant|admin
+  satwatch sweep-stray [--dry-run] [--gap <n>]`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -1,0 +1,360 @@
+/**
+ * Prometheus metrics for one daemon, in a registry of its own (several daemons share a process
+ * in tests, so nothing goes into prom-client's global registry).
+ *
+ * Business state (payments, credited sums, webhook events, sweeps) is counted in MongoDB at
+ * scrape time, so every replica reports the same truth whichever one Prometheus asks. Watcher
+ * cycles are observed in the process that runs them (the lease holder); chain API traffic is
+ * this process's own.
+ */
+import type { Collection, Document } from 'mongodb';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EsploraChainSource, EsploraStats } from '../chain/esplora.js';
+import { PAYMENT_STATUSES, type Payment } from '../payments/payment.js';
+import { SWEEP_STATES, type Sweep } from '../storage/sweeps.js';
+import type { CycleReport } from '../watcher/payment-watcher.js';
+import { WEBHOOK_STATES, type WebhookEvent } from '../webhooks/outbox.js';
+import { safeErrorText, withTimeout } from './timeout.js';
+
+export const METRIC_PREFIX = 'satwatch_';
+
+/** Sweep states whose fee is spent (or about to be): broadcast and confirmed. */
+const FEE_SPENT_STATES: readonly string[] = ['broadcast', 'confirmed'];
+
+export interface MetricsSources {
+  payments: Collection<Payment>;
+  webhookEvents: Collection<WebhookEvent>;
+  sweeps: Collection<Sweep>;
+  /** Chain API counters are exported only for an Esplora chain source. */
+  chain?: EsploraChainSource;
+  /** Whether this process holds the watcher lease (as of its last attempt). */
+  leading?: () => boolean;
+  /** Longest wait for the MongoDB counts of one scrape (default 5000 ms). */
+  queryTimeoutMs?: number;
+  log?: { warn(obj: object, msg: string): void };
+}
+
+interface GroupRow {
+  _id: unknown;
+  n: number;
+  sats?: number;
+  credits?: number;
+  fees?: number;
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  /** When this process last finished a watcher cycle. */
+  lastCycleAt: Date | undefined;
+
+  private readonly sources: MetricsSources;
+  private readonly queryTimeoutMs: number;
+  private readonly mongoUp: Gauge;
+  private readonly paymentsByStatus: Gauge<'status'>;
+  private readonly paymentsNeedingReview: Gauge;
+  private readonly paymentsLate: Gauge;
+  private readonly creditedSats: Gauge;
+  private readonly creditedCredits: Gauge;
+  private readonly webhookEvents: Gauge<'state'>;
+  private readonly sweeps: Gauge<'state'>;
+  private readonly sweepFees: Gauge;
+  private readonly cycleDuration: Histogram;
+  private readonly cycles: Counter;
+  private readonly cyclesFailed: Counter;
+  private readonly cycleErrors: Counter;
+  private readonly paymentsChanged: Counter;
+  private readonly paymentsCredited: Counter;
+  private readonly lastCycle: Gauge;
+
+  constructor(sources: MetricsSources) {
+    this.sources = sources;
+    this.queryTimeoutMs = sources.queryTimeoutMs ?? 5000;
+    const registers = [this.registry];
+    const name = (n: string) => `${METRIC_PREFIX}${n}`;
+    collectDefaultMetrics({ register: this.registry });
+
+    this.mongoUp = new Gauge({
+      name: name('metrics_mongo_up'),
+      help: '1 if the MongoDB counts of this scrape succeeded; 0 leaves the payment, webhook and sweep metrics out',
+      registers,
+    });
+    this.paymentsByStatus = new Gauge({
+      name: name('payments'),
+      help: 'Issued payments by status (counted in MongoDB at scrape time)',
+      labelNames: ['status'],
+      registers,
+    });
+    this.paymentsNeedingReview = new Gauge({
+      name: name('payments_needing_review'),
+      help: 'Payments flagged needsReview (e.g. a reorg took money back after crediting)',
+      registers,
+    });
+    this.paymentsLate = new Gauge({
+      name: name('payments_late'),
+      help: 'Payments flagged late (money arrived after expiry)',
+      registers,
+    });
+    this.creditedSats = new Gauge({
+      name: name('credited_sats'),
+      help: 'Sum of the confirmed sats credits were based on, over credited payments',
+      registers,
+    });
+    this.creditedCredits = new Gauge({
+      name: name('credited_credits'),
+      help: 'Sum of the credits applied to balances, over credited payments',
+      registers,
+    });
+    this.webhookEvents = new Gauge({
+      name: name('webhook_events'),
+      help: 'Webhook outbox events by delivery state',
+      labelNames: ['state'],
+      registers,
+    });
+    this.sweeps = new Gauge({
+      name: name('sweeps'),
+      help: 'Sweeps to the cold wallet by state',
+      labelNames: ['state'],
+      registers,
+    });
+    this.sweepFees = new Gauge({
+      name: name('sweep_fees_sats'),
+      help: 'Total fees of sweeps broadcast or confirmed, in sats',
+      registers,
+    });
+
+    this.cycleDuration = new Histogram({
+      name: name('watcher_cycle_duration_seconds'),
+      help: 'Wall time of watcher cycles run by this process',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.cycles = new Counter({
+      name: name('watcher_cycles_total'),
+      help: 'Watcher cycles run by this process (completed or failed)',
+      registers,
+    });
+    this.cyclesFailed = new Counter({
+      name: name('watcher_cycles_failed_total'),
+      help: 'Watcher cycles that ended early on an error (e.g. MongoDB unreachable)',
+      registers,
+    });
+    this.cycleErrors = new Counter({
+      name: name('watcher_cycle_errors_total'),
+      help: 'Errors in watcher cycles: failed payment checks, credits, sweeps, chain tip, and failed cycles',
+      registers,
+    });
+    this.paymentsChanged = new Counter({
+      name: name('watcher_payments_changed_total'),
+      help: 'Payment state changes written by watcher cycles',
+      registers,
+    });
+    this.paymentsCredited = new Counter({
+      name: name('watcher_payments_credited_total'),
+      help: 'Payments credited by watcher cycles',
+      registers,
+    });
+    this.lastCycle = new Gauge({
+      name: name('watcher_last_cycle_timestamp_seconds'),
+      help: 'Unix time this process last finished a watcher cycle (0: none yet)',
+      registers,
+    });
+    const { leading } = sources;
+    if (leading) {
+      new Gauge({
+        name: name('watcher_leading'),
+        help: '1 if this process holds the watcher lease (as of its last attempt)',
+        registers,
+        collect() {
+          this.set(leading() ? 1 : 0);
+        },
+      });
+    }
+    if (sources.chain) this.chainMetrics(sources.chain, name);
+  }
+
+  /** The Content-Type of `scrape()`'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Records a finished cycle (the watcher's `onCycle` hook). */
+  observeCycle(report: CycleReport): void {
+    this.cycles.inc();
+    this.cycleDuration.observe(report.durationMs / 1000);
+    this.cycleErrors.inc(report.errors);
+    this.paymentsChanged.inc(report.changed);
+    this.paymentsCredited.inc(report.credited);
+    this.markCycle();
+  }
+
+  /** Records a cycle that threw after `durationMs` (the watcher's `onCycleFailed` hook). */
+  observeFailedCycle(durationMs: number): void {
+    this.cycles.inc();
+    this.cyclesFailed.inc();
+    this.cycleErrors.inc();
+    this.cycleDuration.observe(durationMs / 1000);
+    this.markCycle();
+  }
+
+  /** The exposition text: MongoDB counts refreshed, then every metric. */
+  async scrape(): Promise<string> {
+    await this.refresh();
+    return this.registry.metrics();
+  }
+
+  private markCycle(): void {
+    this.lastCycleAt = new Date();
+    this.lastCycle.set(this.lastCycleAt.getTime() / 1000);
+  }
+
+  /** Reads the counts from MongoDB; on failure the MongoDB metrics are left out of this scrape. */
+  private async refresh(): Promise<void> {
+    const counted = [
+      this.paymentsByStatus,
+      this.paymentsNeedingReview,
+      this.paymentsLate,
+      this.creditedSats,
+      this.creditedCredits,
+      this.webhookEvents,
+      this.sweeps,
+      this.sweepFees,
+    ];
+    try {
+      const [byStatus, review, late, credited, webhooks, sweeps] = await withTimeout(
+        Promise.all([
+          this.group(this.sources.payments, [
+            { $match: { address: { $exists: true } } },
+            { $group: { _id: '$status', n: { $sum: 1 } } },
+          ]),
+          this.sources.payments.countDocuments({ needsReview: true }),
+          this.sources.payments.countDocuments({ late: true }),
+          this.group(this.sources.payments, [
+            { $match: { 'credit.state': 'done' } },
+            {
+              $group: {
+                _id: null,
+                n: { $sum: 1 },
+                sats: { $sum: '$credit.basisSats' },
+                credits: { $sum: '$credit.credits' },
+              },
+            },
+          ]),
+          this.group(this.sources.webhookEvents, [{ $group: { _id: '$state', n: { $sum: 1 } } }]),
+          this.group(this.sources.sweeps, [
+            { $group: { _id: '$state', n: { $sum: 1 }, fees: { $sum: '$feeSats' } } },
+          ]),
+        ]),
+        this.queryTimeoutMs,
+        'MongoDB',
+      );
+      for (const gauge of counted) gauge.reset();
+      this.setByLabel(this.paymentsByStatus, 'status', PAYMENT_STATUSES, byStatus);
+      this.paymentsNeedingReview.set(review);
+      this.paymentsLate.set(late);
+      this.creditedSats.set(num(credited[0]?.sats));
+      this.creditedCredits.set(num(credited[0]?.credits));
+      this.setByLabel(this.webhookEvents, 'state', WEBHOOK_STATES, webhooks);
+      this.setByLabel(this.sweeps, 'state', SWEEP_STATES, sweeps);
+      this.sweepFees.set(
+        sweeps
+          .filter((row) => typeof row._id === 'string' && FEE_SPENT_STATES.includes(row._id))
+          .reduce((sum, row) => sum + num(row.fees), 0),
+      );
+      this.mongoUp.set(1);
+    } catch (err) {
+      for (const gauge of counted) gauge.reset();
+      // A labelled gauge that was reset prints nothing; an unlabelled one would print 0, a lie.
+      for (const gauge of [
+        this.paymentsNeedingReview,
+        this.paymentsLate,
+        this.creditedSats,
+        this.creditedCredits,
+        this.sweepFees,
+      ])
+        gauge.remove();
+      this.mongoUp.set(0);
+      this.sources.log?.warn({ error: safeErrorText(err) }, 'metrics: MongoDB counts failed');
+    }
+  }
+
+  private group<T extends Document>(
+    collection: Collection<T>,
+    pipeline: Document[],
+  ): Promise<GroupRow[]> {
+    return collection.aggregate<GroupRow>(pipeline).toArray();
+  }
+
+  /** Every known label value (0 when absent), plus any other value the database holds. */
+  private setByLabel<L extends string>(
+    gauge: Gauge<L>,
+    label: L,
+    known: readonly string[],
+    rows: GroupRow[],
+  ): void {
+    const counts = new Map<string, number>(known.map((value) => [value, 0]));
+    for (const row of rows) {
+      const key = typeof row._id === 'string' ? row._id : 'unknown';
+      counts.set(key, (counts.get(key) ?? 0) + num(row.n));
+    }
+    for (const [value, n] of counts) gauge.set({ [label]: value } as Record<L, string>, n);
+  }
+
+  /** Counters rebuilt from the chain source's own tallies at every collect. */
+  private chainMetrics(chain: EsploraChainSource, name: (n: string) => string): void {
+    const registers = [this.registry];
+    const byKey = <L extends string>(
+      metric: string,
+      help: string,
+      label: L,
+      pick: (stats: EsploraStats) => Partial<Record<string, number>>,
+    ) =>
+      new Counter<L>({
+        name: name(metric),
+        help,
+        labelNames: [label],
+        registers,
+        collect() {
+          this.reset();
+          for (const [key, n] of Object.entries(pick(chain.stats())))
+            this.inc({ [label]: key } as Record<L, string>, n ?? 0);
+        },
+      });
+    byKey(
+      'chain_calls_total',
+      'Chain API calls by endpoint (one call may take several requests)',
+      'endpoint',
+      (s) => s.calls,
+    );
+    byKey(
+      'chain_requests_total',
+      'Chain API HTTP requests by endpoint',
+      'endpoint',
+      (s) => s.requests,
+    );
+    byKey(
+      'chain_failures_total',
+      'Chain API calls that failed after their retries, by endpoint',
+      'endpoint',
+      (s) => s.failures,
+    );
+    byKey(
+      'chain_request_outcomes_total',
+      'Chain API HTTP requests by outcome (ok, answer, rate-limited, server-error, timeout, network, …)',
+      'outcome',
+      (s) => s.outcomes,
+    );
+    new Counter({
+      name: name('chain_retries_total'),
+      help: 'Chain API requests beyond the first of each call',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(chain.stats().retries);
+      },
+    });
+  }
+}
