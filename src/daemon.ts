@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
-import { buildApp } from './app.js';
+import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
 import { EsploraChainSource } from './chain/esplora.js';
 import { type Config, esploraUrls } from './config/config.js';
@@ -112,23 +112,17 @@ function forwarderFor(
   return new Forwarder({ ...deps, destination, settings: f, ...(signer && { signer }) });
 }
 
-export interface Daemon {
+/** The services the HTTP application is built from. */
+export type DaemonServices = Omit<AppDeps, 'config' | 'logger' | 'now'>;
+
+export interface Daemon extends DaemonServices {
   app: FastifyInstance;
   log: Logger;
   mongo: MongoHandle;
   wallet: WalletAccount;
-  payments: PaymentService;
-  repo: PaymentRepository;
-  ledger: Ledger;
-  outbox: WebhookOutbox;
-  sweeps: SweepRepository;
-  forwarder: Forwarder | undefined;
   counter: AddressCounter;
   chain: ChainSource;
-  watcher: PaymentWatcher;
   loop: WatcherLoop;
-  metrics: DaemonMetrics;
-  readiness: Readiness;
   close(): Promise<void>;
 }
 
@@ -245,8 +239,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
         lease: () => lease.state(),
       },
     });
-    const app = await buildApp({
-      config,
+    const services: DaemonServices = {
       payments,
       repo,
       ledger,
@@ -256,26 +249,17 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       watcher,
       metrics,
       readiness,
-      logger: log,
-      now,
-    });
+    };
+    const app = await buildApp({ config, ...services, logger: log, now });
     return {
+      ...services,
       app,
       log,
       mongo,
       wallet,
-      payments,
-      repo,
-      ledger,
-      outbox,
-      sweeps,
-      forwarder,
       counter,
       chain,
-      watcher,
       loop,
-      metrics,
-      readiness,
       async close() {
         await loop.stop();
         await app.close();
