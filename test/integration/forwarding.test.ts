@@ -3,6 +3,7 @@
  * and mines; the cold wallet's balance is checked on chain. Crash points kill a real watcher
  * process between storing and broadcasting a sweep, and between broadcasting and recording it.
  */
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import * as bitcoin from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,7 @@ import {
   startTestDaemon,
   stopTestDaemon,
 } from '../support/daemon.js';
+import { startHttpStub } from '../support/http-stub.js';
 import { spawnSatwatch } from '../support/satwatch-process.js';
 
 let lab: LabClient;
@@ -363,8 +365,8 @@ describe('psbt mode (watch-only)', () => {
   });
 });
 
-describe('keys in logs', () => {
-  it('never writes the xprv, a derived private key or the seed to the logs', async () => {
+describe('secrets in logs and responses', () => {
+  it('never shows a configured secret or a key in debug logs or API answers over a full payment flow', async () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -372,32 +374,85 @@ describe('keys in logs', () => {
         done();
       },
     });
-    const d = await signingDaemon({}, { logger: { level: 'trace' }, logDestination: sink });
+    const webhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
+    const bearerToken = `esplora_${randomBytes(16).toString('hex')}`;
+    const receiver = await startHttpStub(() => ({ status: 204, body: '' }));
+    const d = await signingDaemon(
+      {
+        SATWATCH_WEBHOOK_URL: receiver.url,
+        SATWATCH_WEBHOOK_SECRET: webhookSecret,
+        SATWATCH_CHAIN_BEARER_TOKEN: bearerToken,
+      },
+      { logger: { level: 'trace' }, logDestination: sink },
+    );
+    const answers: string[] = [];
     try {
-      const [p] = await paidPayments(d, [55_000]);
+      // Every request through the real HTTP stack, as a merchant app and an admin would.
+      const call = async (
+        method: 'GET' | 'POST',
+        url: string,
+        headers: Record<string, string>,
+        payload?: object,
+      ) => {
+        const res = await d.app.inject({ method, url, headers, ...(payload && { payload }) });
+        answers.push(JSON.stringify(res.headers), res.body);
+        return res;
+      };
+      const created = (
+        await call('POST', '/v1/payments', d.merchant, {
+          userId: 'secretive',
+          price: { amount: '55000', currency: 'SAT' },
+          credits: 1,
+        })
+      ).json<{ id: string; address: string }>();
+      await call('GET', `/pay/${created.id}`, {});
+      await lab.pay(created.address, 55_000);
+      await lab.mine(3);
       await d.watcher.runCycle();
+      await d.watcher.deliverWebhooks();
       await lab.mine(1);
       await d.watcher.runCycle();
       expect((await sweeps(d))[0]?.state).toBe('confirmed');
+      await call('GET', `/v1/payments/${created.id}`, d.merchant);
+      await call('GET', '/v1/users/secretive/ledger', d.merchant);
+      await call('GET', `/v1/admin/payments/${created.id}`, d.admin);
+      await call('GET', '/v1/admin/sweeps', d.admin);
+      await call('GET', '/v1/admin/webhooks', d.admin);
+      await call('GET', '/readyz', {});
+      await call('GET', '/metrics', {});
+      await call('GET', '/v1/payments?userId=secretive', { authorization: 'Bearer sw_wrong-key' });
+      expect(receiver.requests.length).toBeGreaterThan(0);
+
       const log = lines.join('');
       expect(log).toContain('sweep broadcast');
-      const payment = await d.mongo.db.collection<Payment>('payments').findOne({ _id: p!.id });
+      expect(d.log.level).toBe('trace'); // everything the daemon logs was written
+      const payment = await d.mongo.db.collection<Payment>('payments').findOne({ _id: created.id });
       const account = bip32
         .fromSeed(d.testWallet.seed, BITCOIN_NETWORKS.regtest)
         .derivePath("m/84'/1'/0'");
       const inputKey = account.derive(0).derive(payment!.derivation!.index);
-      for (const secret of [
-        d.testWallet.tprv,
-        d.testWallet.tprv.slice(4, 40),
-        d.testWallet.seed.toString('hex'),
-        Buffer.from(inputKey.privateKey!).toString('hex'),
-        inputKey.toWIF(),
-        Buffer.from(account.privateKey!).toString('hex'),
-      ]) {
-        expect(log).not.toContain(secret);
+      const secrets = {
+        xprv: d.testWallet.tprv,
+        'xprv body': d.testWallet.tprv.slice(4, 40),
+        seed: d.testWallet.seed.toString('hex'),
+        'input private key': Buffer.from(inputKey.privateKey!).toString('hex'),
+        'input WIF': inputKey.toWIF(),
+        'account private key': Buffer.from(account.privateKey!).toString('hex'),
+        'merchant API key': d.merchantKey,
+        'admin API key': d.adminKey,
+        'webhook secret': webhookSecret,
+        'chain bearer token': bearerToken,
+      };
+      for (const [name, secret] of Object.entries(secrets)) {
+        expect(log.includes(secret), `${name} in the logs`).toBe(false);
+        expect(
+          answers.some((a) => a.includes(secret)),
+          `${name} in an API answer`,
+        ).toBe(false);
       }
     } finally {
       await stopTestDaemon(d);
+      await receiver.close();
     }
   });
 });
