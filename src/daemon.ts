@@ -6,7 +6,7 @@ import { type Logger, pino } from 'pino';
 import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
 import { EsploraChainSource } from './chain/esplora.js';
-import { type Config, esploraUrls } from './config/config.js';
+import type { Config } from './config/config.js';
 import { Ledger } from './ledger/ledger.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
@@ -61,17 +61,6 @@ export function policyFrom(config: Config): Policy {
     creditMode: p.creditMode,
     settledConfirmations: p.settledConfirmations,
   };
-}
-
-export function chainSourceFor(config: Config): EsploraChainSource {
-  return new EsploraChainSource({
-    baseUrls: esploraUrls(config),
-    timeoutMs: config.chain.timeoutMs,
-    maxConcurrency: config.chain.maxConcurrency,
-    retries: config.chain.retries,
-    network: config.network,
-    ...(config.chain.bearerToken !== undefined && { bearerToken: config.chain.bearerToken }),
-  });
 }
 
 /** How long `/readyz` waits for MongoDB and for the chain API. */
@@ -172,7 +161,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       requiredConfirmations: config.payments.requiredConfirmations,
       now,
     });
-    const chain = options.chain ?? chainSourceFor(config);
+    const chain = options.chain ?? EsploraChainSource.fromConfig(config);
     const view = { publicUrl: config.http.publicUrl, merchantName: config.checkout.merchantName };
     const watcherLog = log.child({ component: 'watcher' });
     const { url, secret } = config.webhooks;

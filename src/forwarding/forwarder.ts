@@ -513,9 +513,7 @@ export class Forwarder {
   /** Confirmed, unclaimed outputs of payments, oldest payments first, at most a sweep's worth. */
   private async dueInputs(tipHeight: number, onlyPaymentId?: string): Promise<SweepInputRecord[]> {
     const { repo, sweeps, settings } = this.deps;
-    const payments = (await repo.listForwardable()).filter(
-      (p) => onlyPaymentId === undefined || p._id === onlyPaymentId,
-    );
+    const payments = await repo.listForwardable(onlyPaymentId);
     const candidates: SweepInputRecord[] = [];
     for (const payment of payments) {
       const needed = Math.max(settings.minConfirmations, payment.requiredConfirmations);

@@ -46,7 +46,8 @@ export interface LedgerOp {
   requestHash?: string;
 }
 
-interface UserDoc {
+/** A user's balance document in `users`. */
+export interface UserDoc {
   _id: string;
   balance: number;
   seq: number;

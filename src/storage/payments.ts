@@ -149,8 +149,11 @@ export class PaymentRepository {
     );
   }
 
-  listCreditDue(): Promise<Payment[]> {
-    return this.collection.find({ 'credit.state': 'due' }).toArray();
+  /** Payments with a credit recorded but not yet applied (all, or just `id`). */
+  listCreditDue(id?: string): Promise<Payment[]> {
+    return this.collection
+      .find({ 'credit.state': 'due', ...(id !== undefined && { _id: id }) })
+      .toArray();
   }
 
   /** Marks a due credit done; false if it was already done (by a replica or an admin). */
@@ -166,8 +169,11 @@ export class PaymentRepository {
     return result.modifiedCount === 1;
   }
 
-  listWithOutbox(): Promise<Payment[]> {
-    return this.collection.find({ 'outbox.0': { $exists: true } }).toArray();
+  /** Payments with webhook events still to copy into the outbox (all, or just `id`). */
+  listWithOutbox(id?: string): Promise<Payment[]> {
+    return this.collection
+      .find({ 'outbox.0': { $exists: true }, ...(id !== undefined && { _id: id }) })
+      .toArray();
   }
 
   async removeFromOutbox(id: string, refId: string): Promise<void> {
@@ -212,12 +218,13 @@ export class PaymentRepository {
   }
 
   /** Payments that have (or may still get) outputs to sweep. */
-  listForwardable(): Promise<IssuedPayment[]> {
+  listForwardable(id?: string): Promise<IssuedPayment[]> {
     return this.collection
       .find({
         'outputs.0': { $exists: true },
         sweepDone: { $ne: true },
         address: { $exists: true },
+        ...(id !== undefined && { _id: id }),
       })
       .sort({ createdAt: 1 })
       .toArray() as Promise<IssuedPayment[]>;

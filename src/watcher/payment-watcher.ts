@@ -274,9 +274,7 @@ export class PaymentWatcher {
 
   /** Applies due credits to the ledger (exactly once per payment) and marks them done. */
   async creditDue(onlyId?: string): Promise<{ credited: number; errors: number }> {
-    const due = (await this.deps.repo.listCreditDue()).filter(
-      (p) => onlyId === undefined || p._id === onlyId,
-    );
+    const due = await this.deps.repo.listCreditDue(onlyId);
     let credited = 0;
     let errors = 0;
     for (const payment of due) {
@@ -316,9 +314,7 @@ export class PaymentWatcher {
 
   /** Copies webhook events written with payment changes into the webhook outbox (idempotent). */
   async publishOutbox(onlyId?: string): Promise<number> {
-    const payments = (await this.deps.repo.listWithOutbox()).filter(
-      (p) => onlyId === undefined || p._id === onlyId,
-    );
+    const payments = await this.deps.repo.listWithOutbox(onlyId);
     let published = 0;
     for (const payment of payments) {
       if (!isIssued(payment)) continue;

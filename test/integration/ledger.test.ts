@@ -11,16 +11,9 @@ import {
   LedgerConflictError,
   type LedgerEntry,
   type LedgerOp,
+  type UserDoc,
 } from '../../src/ledger/ledger.js';
 import { LabClient } from '../lab/client.js';
-
-interface UserDoc {
-  _id: string;
-  balance: number;
-  seq: number;
-  createdAt: Date;
-  updatedAt: Date | null;
-}
 
 const databaseName = `ledger_${randomBytes(6).toString('hex')}`;
 const clients: MongoClient[] = [];
