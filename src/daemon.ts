@@ -147,10 +147,16 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const counter = new AddressCounter(mongo.db);
     await sweeps.ensureIndexes();
     await Promise.all([repo.ensureIndexes(), ledger.ensureIndexes(), outbox.ensureIndexes()]);
+    const chain = options.chain ?? EsploraChainSource.fromConfig(config);
     const payments = new PaymentService({
       repo,
       counter,
       wallet,
+      chain,
+      // The lead rewires this to the block scanner's tip once it lands.
+      currentHeight: async () => (await chain.tip()).height,
+      ...(config.wallet.gapLimit !== undefined && { gapLimit: config.wallet.gapLimit }),
+      log: log.child({ component: 'payments' }),
       rates: options.rates ?? rateProviderFor(config.rates),
       limits: {
         packages: config.packages,
@@ -161,7 +167,11 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       requiredConfirmations: config.payments.requiredConfirmations,
       now,
     });
-    const chain = options.chain ?? EsploraChainSource.fromConfig(config);
+    // On an empty database with a key that has history: start issuing past the used addresses.
+    // Best effort: every address is checked before it is issued anyway.
+    await payments.recoverAddressCounter().catch((err: unknown) => {
+      log.warn({ err }, 'address gap scan failed; each new address is still checked on the chain');
+    });
     const view = { publicUrl: config.http.publicUrl, merchantName: config.checkout.merchantName };
     const watcherLog = log.child({ component: 'watcher' });
     const { url, secret } = config.webhooks;
@@ -194,6 +204,15 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       leading: () => loop.leading,
       log: log.child({ component: 'metrics' }),
     });
+    const holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    const lease = new Lease(
+      mongo.db,
+      'watcher',
+      holder,
+      config.watcher.leaseSeconds * 1000,
+      () => new Date(), // real time: the lease is about wall-clock expiry, whatever `now` says
+      watcherLog,
+    );
     const watcher = new PaymentWatcher({
       repo,
       chain,
@@ -212,10 +231,14 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       onCycleFailed: (durationMs) => {
         metrics.observeFailedCycle(durationMs);
       },
+      // The loop's own cycles stop writing once the lease is lost.
+      leaseValid: (): boolean => loop.cycleMayWrite(),
     });
-    const holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-    const lease = new Lease(mongo.db, 'watcher', holder, config.watcher.leaseSeconds * 1000, now);
-    const loop = new WatcherLoop(watcher, lease, config.watcher.intervalSeconds, watcherLog);
+    const loop = new WatcherLoop(watcher, lease, config.watcher.intervalSeconds, watcherLog, {
+      onTickSkipped: () => {
+        metrics.observeSkippedTick();
+      },
+    });
     const probeChain = options.chain ?? readinessChain(config);
     const readiness = new Readiness({
       timeoutMs: READINESS_TIMEOUT_MS,

@@ -6,9 +6,11 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { RateUnavailableError } from '../pricing/rates.js';
 import { PaymentInputError } from '../payments/quote.js';
 import {
+  ChainTipUnavailableError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
 } from '../payments/payment-service.js';
+import { AddressCheckUnavailableError } from '../payments/address-issuer.js';
 import { BadCursorError } from '../storage/cursor.js';
 
 export class ApiError extends Error {
@@ -88,6 +90,12 @@ export function registerErrorHandler(app: FastifyInstance): void {
         'rate_unavailable',
         `no exchange rate for ${err.currency} right now; try again, or price in SAT or BTC`,
       );
+    }
+    if (err instanceof AddressCheckUnavailableError || err instanceof ChainTipUnavailableError) {
+      // Never an unchecked address: without the chain there is no payment.
+      request.log.warn({ err: err.cause }, err.message);
+      void reply.header('retry-after', '10');
+      return send(503, 'chain_unavailable', err.message);
     }
     switch (err.code) {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

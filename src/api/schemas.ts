@@ -165,6 +165,10 @@ export const adminPaymentView = {
   properties: {
     ...paymentView.properties,
     createdBy: { type: 'string' },
+    createdAtHeight: {
+      type: 'integer',
+      description: 'chain tip height at creation; outputs confirmed below it are not counted',
+    },
     watching: { type: 'boolean' },
     reviewReasons: { type: 'array', items: { type: 'string' } },
     lastCheckedAt: { type: 'string', format: 'date-time' },
@@ -194,6 +198,10 @@ export const adminPaymentView = {
           blockHash: { type: 'string' },
           signalsRbf: { type: 'boolean' },
           late: { type: 'boolean' },
+          old: {
+            type: 'boolean',
+            description: 'confirmed before the payment existed: recorded, never credited',
+          },
           firstSeenAt: { type: 'string', format: 'date-time' },
         },
       },

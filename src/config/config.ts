@@ -11,6 +11,8 @@ import { SCRIPT_TYPES, type ScriptType } from '../wallet/extended-key.js';
 import { BITCOIN_NETWORKS, NETWORK_NAMES, type NetworkName } from '../wallet/networks.js';
 import { WalletAccount } from '../wallet/account.js';
 import { isDecimalString } from '../pricing/amount.js';
+import { MIN_LEASE_SECONDS } from '../watcher/lease.js';
+import { cronIntervalProblem } from '../watcher/cron-interval.js';
 
 export type Role = 'merchant' | 'admin';
 
@@ -47,6 +49,8 @@ export interface Config {
     scriptType?: ScriptType;
     derivationPath?: string;
     masterFingerprint?: string;
+    /** Unused receive addresses in a row that end the start-up gap scan (default 20). */
+    gapLimit?: number;
   };
   payments: {
     expiryMinutes: number;
@@ -138,6 +142,7 @@ export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; se
     { env: 'SATWATCH_WALLET_SCRIPT_TYPE', key: 'wallet.scriptType', kind: 'string' },
     { env: 'SATWATCH_WALLET_DERIVATION_PATH', key: 'wallet.derivationPath', kind: 'string' },
     { env: 'SATWATCH_WALLET_MASTER_FINGERPRINT', key: 'wallet.masterFingerprint', kind: 'string' },
+    { env: 'SATWATCH_WALLET_GAP_LIMIT', key: 'wallet.gapLimit', kind: 'int' },
     { env: 'SATWATCH_PAYMENTS_EXPIRY_MINUTES', key: 'payments.expiryMinutes', kind: 'int' },
     {
       env: 'SATWATCH_PAYMENTS_REQUIRED_CONFIRMATIONS',
@@ -292,6 +297,7 @@ const schema = {
         scriptType: { enum: SCRIPT_TYPES },
         derivationPath: { type: 'string' },
         masterFingerprint: { type: 'string' },
+        gapLimit: { type: 'integer', minimum: 1, maximum: 1000 },
       },
     },
     payments: {
@@ -618,6 +624,7 @@ function checkConsistency(config: Config): void {
   if (config.watcher.leaseSeconds <= config.watcher.intervalSeconds) {
     throw new ConfigError('watcher.leaseSeconds must be longer than watcher.intervalSeconds');
   }
+  checkWatcherTiming(config.watcher);
   if ((config.webhooks.url === undefined) !== (config.webhooks.secret === undefined)) {
     throw new ConfigError('webhooks.url and webhooks.secret go together');
   }
@@ -647,6 +654,18 @@ function checkConsistency(config: Config): void {
     if (keyIds.has(key.id)) throw new ConfigError(`auth.apiKeys id "${key.id}" is used twice`);
     keyIds.add(key.id);
   }
+}
+
+/** The lease is renewed every third of its length; the intervals are what cron fires exactly. */
+function checkWatcherTiming(watcher: Config['watcher']): void {
+  if (watcher.leaseSeconds < MIN_LEASE_SECONDS) {
+    throw new ConfigError(
+      `watcher.leaseSeconds must be at least ${MIN_LEASE_SECONDS} (it is renewed every third of ` +
+        `its length, and each renewal needs time to reach MongoDB)`,
+    );
+  }
+  const problem = cronIntervalProblem(watcher.intervalSeconds);
+  if (problem !== undefined) throw new ConfigError(`watcher.intervalSeconds ${problem}`);
 }
 
 function checkForwarding(config: Config): void {

@@ -27,7 +27,7 @@ export interface MetricsSources {
   sweeps: Collection<Sweep>;
   /** Chain API counters are exported only for an Esplora chain source. */
   chain?: EsploraChainSource;
-  /** Whether this process holds the watcher lease (as of its last attempt). */
+  /** Whether this process holds a valid watcher lease now (see Lease.leaseValid). */
   leading?: () => boolean;
   /** Longest wait for the MongoDB counts of one scrape (default 5000 ms). */
   queryTimeoutMs?: number;
@@ -69,6 +69,7 @@ export class DaemonMetrics {
   private readonly paymentsChanged: Counter;
   private readonly paymentsCredited: Counter;
   private readonly lastCycle: Gauge;
+  private readonly ticksSkipped: Counter;
 
   constructor(sources: MetricsSources) {
     this.sources = sources;
@@ -162,11 +163,16 @@ export class DaemonMetrics {
       help: 'Unix time this process last finished a watcher cycle (0: none yet)',
       registers,
     });
+    this.ticksSkipped = new Counter({
+      name: name('watcher_ticks_skipped_total'),
+      help: 'Scheduled watcher ticks skipped because the previous cycle was still running',
+      registers,
+    });
     const { leading } = sources;
     if (leading) {
       new Gauge({
         name: name('watcher_leading'),
-        help: '1 if this process holds the watcher lease (as of its last attempt)',
+        help: '1 if this process holds a valid watcher lease at scrape time',
         registers,
         collect() {
           this.set(leading() ? 1 : 0);
@@ -189,6 +195,11 @@ export class DaemonMetrics {
     this.paymentsChanged.inc(report.changed);
     this.paymentsCredited.inc(report.credited);
     this.markCycle();
+  }
+
+  /** Records a scheduled tick skipped because a cycle overran its interval. */
+  observeSkippedTick(): void {
+    this.ticksSkipped.inc();
   }
 
   /** Records a cycle that threw after `durationMs` (the watcher's `onCycleFailed` hook). */

@@ -1,10 +1,12 @@
 /**
- * Creating and reading payments. Creation never hands out an address twice and never consumes
- * an index for a refused request: the input is priced first, then the payment record is
- * inserted (its unique idempotency key makes it the reservation), then an index is allocated
- * atomically and the address set once on the record.
+ * Creating and reading payments. Creation never hands out an address twice, never hands out one
+ * with chain history, and never consumes an index for a refused request: the input is priced
+ * first and the chain tip read (`createdAtHeight`), then the payment record is inserted (its
+ * unique idempotency key makes it the reservation), then a fresh index is allocated atomically
+ * (checked on the chain, see address-issuer.ts) and the address set once on the record.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { ChainSource } from '../chain/chain-source.js';
 import type { RateProvider } from '../pricing/rates.js';
 import type { AddressCounter } from '../storage/address-counter.js';
 import { decodeCursor, nextCursor } from '../storage/cursor.js';
@@ -14,6 +16,12 @@ import {
   type PaymentRepository,
 } from '../storage/payments.js';
 import type { WalletAccount } from '../wallet/account.js';
+import {
+  AddressCheckUnavailableError,
+  AddressIssuer,
+  type GapScanReport,
+  type IssuerLog,
+} from './address-issuer.js';
 import { type IssuedPayment, type Payment, isIssued } from './payment.js';
 import { type QuoteLimits, type QuoteRequest, quotePayment } from './quote.js';
 import { initialTrackedState } from './state-machine.js';
@@ -42,10 +50,25 @@ export class IdempotencyInProgressError extends Error {
   }
 }
 
+/** The chain tip height could not be read: nothing was created. */
+export class ChainTipUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the chain API cannot be reached to read the tip height; try again shortly', { cause });
+    this.name = 'ChainTipUnavailableError';
+  }
+}
+
 export interface PaymentServiceOptions {
   repo: PaymentRepository;
   counter: AddressCounter;
   wallet: WalletAccount;
+  /** Every address is checked for chain history before it is issued. */
+  chain: Pick<ChainSource, 'addressTransactions'>;
+  /** The chain tip height now: recorded as the payment's `createdAtHeight`. */
+  currentHeight: () => Promise<number>;
+  /** Unused addresses in a row that end the start-up gap scan (default 20). */
+  gapLimit?: number;
+  log?: IssuerLog;
   rates: RateProvider;
   limits: QuoteLimits;
   expiryMinutes: number;
@@ -81,9 +104,22 @@ export function newPaymentId(): string {
 
 export class PaymentService {
   private readonly now: () => Date;
+  private readonly issuer: AddressIssuer;
 
   constructor(private readonly options: PaymentServiceOptions) {
     this.now = options.now ?? (() => new Date());
+    this.issuer = new AddressIssuer({
+      counter: options.counter,
+      wallet: options.wallet,
+      chain: options.chain,
+      ...(options.gapLimit !== undefined && { gapLimit: options.gapLimit }),
+      ...(options.log && { log: options.log }),
+    });
+  }
+
+  /** The start-up gap scan: on an empty database, moves the counter past used addresses. */
+  recoverAddressCounter(): Promise<GapScanReport | undefined> {
+    return this.issuer.recover();
   }
 
   async create(
@@ -98,6 +134,12 @@ export class PaymentService {
     }
 
     const quote = await quotePayment(input, this.options.limits, this.options.rates);
+    let createdAtHeight: number;
+    try {
+      createdAtHeight = await this.options.currentHeight();
+    } catch (err) {
+      throw new ChainTipUnavailableError(err);
+    }
     const now = this.now();
     const payment: Payment = {
       _id: newPaymentId(),
@@ -117,6 +159,7 @@ export class PaymentService {
       }),
       requiredConfirmations: this.options.requiredConfirmations,
       createdAt: now,
+      createdAtHeight,
       expiresAt: new Date(now.getTime() + this.options.expiryMinutes * 60_000),
       createdBy: ctx.apiKeyId,
       ...(scope !== undefined && { idempotencyScope: scope }),
@@ -134,7 +177,14 @@ export class PaymentService {
       if (!winner) throw err;
       return { payment: await this.replay(winner, requestHash), replayed: true };
     }
-    return { payment: await this.issueAddress(payment), replayed: false };
+    try {
+      return { payment: await this.issueAddress(payment), replayed: false };
+    } catch (err) {
+      // No address could be checked: drop the reservation so a retry starts afresh.
+      if (err instanceof AddressCheckUnavailableError)
+        await this.options.repo.discardUnissued(payment._id).catch(() => undefined);
+      throw err;
+    }
   }
 
   get(id: string): Promise<Payment | null> {
@@ -148,10 +198,9 @@ export class PaymentService {
   }
 
   private async issueAddress(payment: Payment): Promise<IssuedPayment> {
-    const { wallet, counter, repo } = this.options;
+    const { wallet, repo } = this.options;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const index = await counter.allocate(wallet.accountFingerprint);
-      const derived = wallet.receiveAddress(index);
+      const { index, ...derived } = await this.issuer.next();
       const derivation = {
         index,
         path: derived.path,
@@ -190,7 +239,8 @@ export class PaymentService {
       await sleep(20);
       current = await this.options.repo.findById(existing._id);
     }
-    if (!current) throw new Error(`payment ${existing._id} vanished`);
+    // The first request failed before issuing and dropped its reservation: retry afresh.
+    if (!current) throw new IdempotencyInProgressError();
     return current;
   }
 }

@@ -72,6 +72,8 @@ export interface Payment extends Quote, TrackedState {
   derivation?: Derivation;
   requiredConfirmations: number;
   createdAt: Date;
+  /** The chain tip height at creation: outputs confirmed below it are older than the payment. */
+  createdAtHeight?: number;
   expiresAt: Date;
   createdBy: string;
   idempotencyScope?: string;
@@ -174,6 +176,7 @@ export function adminView(payment: IssuedPayment, ctx: ViewContext) {
   return {
     ...merchantView(payment, ctx),
     createdBy: payment.createdBy,
+    ...(payment.createdAtHeight !== undefined && { createdAtHeight: payment.createdAtHeight }),
     watching: payment.watching,
     reviewReasons: payment.reviewReasons,
     ...(payment.lastCheckedAt && { lastCheckedAt: payment.lastCheckedAt.toISOString() }),
@@ -195,6 +198,7 @@ export function adminView(payment: IssuedPayment, ctx: ViewContext) {
       ...(o.blockHash !== undefined && { blockHash: o.blockHash }),
       signalsRbf: o.signalsRbf,
       late: o.late,
+      ...(o.old === true && { old: true }),
       firstSeenAt: o.firstSeenAt.toISOString(),
     })),
     events: payment.events.map((e) => ({ ...e, at: e.at.toISOString() })),

@@ -34,6 +34,11 @@ export interface PaidOutput {
   firstSeenAt: Date;
   /** First seen after the expiry (and its grace): late money. */
   late: boolean;
+  /**
+   * First seen already confirmed in a block below the payment's `createdAtHeight`: history of
+   * the address from before the payment existed. Recorded, never counted or credited.
+   */
+  old?: boolean;
 }
 
 export interface CreditDue {
@@ -68,7 +73,14 @@ export interface PaymentTerms {
   credits: number;
   requiredConfirmations: number;
   expiresAt: Date;
+  /**
+   * The chain tip height when the payment was created. Outputs first seen confirmed below it
+   * are older than the payment and never count. Absent on payments made before it was recorded.
+   */
+  createdAtHeight?: number;
 }
+
+export const OLD_FUNDS_REASON = 'funds older than the payment';
 
 export interface Policy {
   underpaymentToleranceBps: number;
@@ -149,6 +161,13 @@ function observeOutputs(
     for (const out of tx.outputs) {
       if (out.address !== terms.address) continue;
       const before = known.get(`${tx.txid}:${out.vout}`);
+      const confirmedBelowCreation =
+        terms.createdAtHeight !== undefined &&
+        tx.status.confirmed &&
+        tx.status.blockHeight !== undefined &&
+        tx.status.blockHeight < terms.createdAtHeight;
+      // Decided when first seen and kept: an output seen in the mempool is new whatever happens.
+      const old = before ? before.old === true : confirmedBelowCreation;
       const output: PaidOutput = {
         txid: tx.txid,
         vout: out.vout,
@@ -156,6 +175,7 @@ function observeOutputs(
         signalsRbf: tx.signalsRbf,
         firstSeenAt: before?.firstSeenAt ?? obs.now,
         late: before?.late ?? obs.now.getTime() > lateAfter,
+        ...(old && { old: true }),
       };
       if (tx.status.confirmed && tx.status.blockHeight !== undefined) {
         output.blockHeight = tx.status.blockHeight;
@@ -216,7 +236,9 @@ export function evaluatePayment(
 ): Evaluation {
   const { now, tipHeight } = obs;
   const required = terms.requiredConfirmations;
-  const outputs = observeOutputs(terms, current.outputs, obs, policy);
+  const observed = observeOutputs(terms, current.outputs, obs, policy);
+  // Old outputs are recorded for the admin but take no part in status or credit.
+  const outputs = observed.filter((o) => o.old !== true);
   const counted = outputs.filter((o) => outputCounts(o, required, tipHeight));
   const onTime = outputs.filter((o) => !o.late);
   const receivedSats = sum(outputs);
@@ -232,7 +254,7 @@ export function evaluatePayment(
 
   const next: TrackedState = {
     ...current,
-    outputs,
+    outputs: observed,
     receivedSats,
     confirmedSats,
     confirmations,
@@ -250,16 +272,18 @@ export function evaluatePayment(
   };
 
   const before = new Set(current.outputs.map((o) => `${o.txid}:${o.vout}`));
-  const after = new Set(outputs.map((o) => `${o.txid}:${o.vout}`));
-  for (const o of outputs) {
+  const after = new Set(observed.map((o) => `${o.txid}:${o.vout}`));
+  for (const o of observed) {
     if (!before.has(`${o.txid}:${o.vout}`)) {
+      const note = o.old ? ' (older than the payment: not counted)' : o.late ? ' (late)' : '';
       events.push({
         at: now,
         type: 'output_seen',
-        cause: `${o.txid}:${o.vout} pays ${o.valueSats} sats${o.late ? ' (late)' : ''}`,
+        cause: `${o.txid}:${o.vout} pays ${o.valueSats} sats${note}`,
       });
     }
   }
+  if (observed.some((o) => o.old === true)) flagReview(OLD_FUNDS_REASON);
   for (const o of current.outputs) {
     if (!after.has(`${o.txid}:${o.vout}`)) {
       events.push({
@@ -347,8 +371,11 @@ export function evaluatePayment(
   // Credited and buried deep enough: reorgs that deep are not worth polling for.
   const settled =
     outputs.length > 0 &&
-    outputs.every((o) => confirmationsOf(o, tipHeight) >= policy.settledConfirmations);
-  if (next.credit && settled && !next.needsReview && next.watching) {
+    observed.every((o) => confirmationsOf(o, tipHeight) >= policy.settledConfirmations);
+  // Old funds need a human but no more polling: they cannot change what was credited.
+  const reviewKeepsWatching =
+    next.needsReview && next.reviewReasons.some((r) => r !== OLD_FUNDS_REASON);
+  if (next.credit && settled && !reviewKeepsWatching && next.watching) {
     next.watching = false;
     events.push({
       at: now,

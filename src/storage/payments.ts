@@ -88,6 +88,12 @@ export class PaymentRepository {
   }
 
   /** A user's issued payments, newest first, `limit` at a time after `cursor`. */
+  /** Removes a payment record that never got its address (a creation that failed midway). */
+  async discardUnissued(id: string): Promise<boolean> {
+    const res = await this.collection.deleteOne({ _id: id, address: { $exists: false } });
+    return res.deletedCount === 1;
+  }
+
   async listByUser(userId: string, limit: number, cursor?: PageCursor): Promise<IssuedPayment[]> {
     const filter: Filter<Payment> = { userId, address: { $exists: true } };
     if (cursor) Object.assign(filter, afterCursor(cursor));

@@ -1,25 +1,51 @@
 /**
- * A lease in MongoDB naming the one replica whose watcher leads. The holder renews it every
- * cycle; when it stops renewing (crash, shutdown) another replica takes over after `ttlMs`.
- * Correctness never depends on it — every write is guarded — it only saves duplicate work.
+ * A lease in MongoDB naming the one replica whose watcher leads. Correctness never depends on it
+ * — every write is guarded — but two leaders do duplicate work and report `leading` twice, so it
+ * must be a real lease:
+ *
+ * - The holder renews it on a heartbeat, every third of its length, during cycles and between.
+ * - Locally it keeps `heldUntil`: the expiry of its last successful renewal, counted from the
+ *   moment the renewal was *sent* (the database stores the same instant). `leaseValid()` is true
+ *   only while `heldUntil` minus a safety margin (one heartbeat) lies ahead; another replica can
+ *   take over only after `heldUntil` itself, so the two never both believe they lead, even with
+ *   clocks a little apart or a renewal that went missing.
+ * - Every change of holder increments a fencing counter stored with the lease (`fence`), so a
+ *   write can be tied to the leadership term it was made in.
  */
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKey } from '../storage/mongo.js';
+
+/** The shortest lease accepted: renewed every 2 s, valid locally for 4 s after each renewal. */
+export const MIN_LEASE_SECONDS = 6;
 
 interface LeaseDoc {
   _id: string;
   holder: string;
   expiresAt: Date;
+  /** Incremented on every change of holder. */
+  fence?: number;
 }
 
 export interface LeaseState {
   holder: string | null;
   expiresAt: Date | null;
   heldByMe: boolean;
+  fence?: number | null;
+}
+
+export interface LeaseLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
 }
 
 export class Lease {
   private readonly leases: Collection<LeaseDoc>;
+  /** Local view: the lease is ours until this instant (0: not ours). */
+  private heldUntil = 0;
+  private currentFence: number | undefined;
+  private renewing: Promise<boolean> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private heartbeatUsers = 0;
 
   constructor(
     db: Db,
@@ -27,28 +53,62 @@ export class Lease {
     readonly holder: string,
     private readonly ttlMs: number,
     private readonly now: () => Date = () => new Date(),
+    private readonly log?: LeaseLog,
   ) {
     this.leases = db.collection<LeaseDoc>('leases');
   }
 
+  /** How often the heartbeat renews: a third of the lease. */
+  get renewEveryMs(): number {
+    return Math.floor(this.ttlMs / 3);
+  }
+
+  /** The fencing counter of the term this process holds, or undefined when it does not lead. */
+  get fence(): number | undefined {
+    return this.leaseValid() ? this.currentFence : undefined;
+  }
+
+  /** True only while the last successful renewal still covers now, less one heartbeat of margin. */
+  leaseValid(): boolean {
+    return this.now().getTime() < this.heldUntil - this.renewEveryMs;
+  }
+
   /** Takes or renews the lease; false while another holder's lease is still valid. */
-  async acquire(): Promise<boolean> {
-    const now = this.now();
-    try {
-      const doc = await this.leases.findOneAndUpdate(
-        { _id: this.name, $or: [{ holder: this.holder }, { expiresAt: { $lte: now } }] },
-        { $set: { holder: this.holder, expiresAt: new Date(now.getTime() + this.ttlMs) } },
-        { upsert: true, returnDocument: 'after' },
-      );
-      return doc?.holder === this.holder;
-    } catch (err) {
-      // The upsert tried to insert because the filter missed: someone else holds a valid lease.
-      if (isDuplicateKey(err)) return false;
-      throw err;
+  acquire(): Promise<boolean> {
+    // One renewal at a time: the heartbeat and a tick may ask together.
+    this.renewing ??= this.renew().finally(() => {
+      this.renewing = undefined;
+    });
+    return this.renewing;
+  }
+
+  /**
+   * Renews on a heartbeat until the returned function is called. Nested users share one timer
+   * (the loop keeps it running; a cycle run outside the loop keeps it for its own length).
+   */
+  keepRenewed(): () => void {
+    this.heartbeatUsers++;
+    if (!this.heartbeat) {
+      this.heartbeat = setInterval(() => {
+        this.acquire().catch((err: unknown) => {
+          this.log?.warn({ err }, 'watcher lease renewal failed');
+        });
+      }, this.renewEveryMs);
+      this.heartbeat.unref();
     }
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      if (--this.heartbeatUsers === 0) {
+        clearInterval(this.heartbeat);
+        this.heartbeat = undefined;
+      }
+    };
   }
 
   async release(): Promise<void> {
+    this.heldUntil = 0;
     await this.leases.updateOne(
       { _id: this.name, holder: this.holder },
       { $set: { expiresAt: new Date(0) } },
@@ -62,6 +122,45 @@ export class Lease {
       holder: valid ? doc.holder : null,
       expiresAt: valid ? doc.expiresAt : null,
       heldByMe: valid && doc.holder === this.holder,
+      fence: doc?.fence ?? null,
     };
+  }
+
+  private async renew(): Promise<boolean> {
+    const sentAt = this.now().getTime();
+    const expiresAt = new Date(sentAt + this.ttlMs);
+    const wasValid = this.leaseValid();
+    // Ours already (even if it ran out meanwhile, nobody took it): extend, same term.
+    const renewed = await this.leases.findOneAndUpdate(
+      { _id: this.name, holder: this.holder },
+      { $set: { expiresAt } },
+      { returnDocument: 'after' },
+    );
+    if (renewed) return this.held(sentAt, renewed.fence, wasValid);
+    // Free or expired: take it, starting a new term.
+    try {
+      const taken = await this.leases.findOneAndUpdate(
+        { _id: this.name, holder: { $ne: this.holder }, expiresAt: { $lte: new Date(sentAt) } },
+        { $set: { holder: this.holder, expiresAt }, $inc: { fence: 1 } },
+        { upsert: true, returnDocument: 'after' },
+      );
+      if (taken?.holder === this.holder) return this.held(sentAt, taken.fence, wasValid);
+    } catch (err) {
+      // The upsert tried to insert because the filter missed: someone else holds a valid lease.
+      if (!isDuplicateKey(err)) throw err;
+    }
+    if (wasValid) this.log?.warn({ holder: this.holder }, 'watcher lease lost');
+    this.heldUntil = 0;
+    return false;
+  }
+
+  private held(sentAt: number, fence: number | undefined, wasValid: boolean): boolean {
+    // A slow answer to an older renewal never shortens a newer one.
+    this.heldUntil = Math.max(this.heldUntil, sentAt + this.ttlMs);
+    if (!wasValid || fence !== this.currentFence) {
+      this.log?.info({ holder: this.holder, fence }, 'watcher lease held');
+    }
+    this.currentFence = fence;
+    return true;
   }
 }

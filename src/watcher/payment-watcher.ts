@@ -47,6 +47,11 @@ export interface WatcherDeps {
   onCycle?: (report: CycleReport) => void;
   /** Told about a cycle that threw (e.g. MongoDB unreachable) after `durationMs`. Must not throw. */
   onCycleFailed?: (durationMs: number) => void;
+  /**
+   * Whether this replica still holds the watcher lease; checked before each write phase of a
+   * cycle, which stops its remaining writes once the lease is lost. Absent: always true.
+   */
+  leaseValid?: () => boolean;
 }
 
 export interface CycleReport {
@@ -103,6 +108,7 @@ export function termsOf(payment: IssuedPayment): PaymentTerms {
     credits: payment.credits,
     requiredConfirmations: payment.requiredConfirmations,
     expiresAt: payment.expiresAt,
+    ...(payment.createdAtHeight !== undefined && { createdAtHeight: payment.createdAtHeight }),
   };
 }
 
@@ -159,7 +165,7 @@ export class PaymentWatcher {
       report.errors++;
       log.warn({ err }, 'chain tip unavailable; skipping payment checks this cycle');
     }
-    if (report.tipHeight !== null) {
+    if (report.tipHeight !== null && this.leaseHeld('payment checks')) {
       const tipHeight = report.tipHeight;
       const payments = await this.deps.repo.listWatching();
       await forEachLimit(payments, this.deps.concurrency, async (payment) => {
@@ -174,17 +180,26 @@ export class PaymentWatcher {
         }
       });
     }
-    const credit = await this.creditDue();
-    report.credited = credit.credited;
-    report.errors += credit.errors;
-    if (this.deps.forwarder && report.tipHeight !== null) {
+    if (this.leaseHeld('credit')) {
+      const credit = await this.creditDue();
+      report.credited = credit.credited;
+      report.errors += credit.errors;
+    }
+    if (this.deps.forwarder && report.tipHeight !== null && this.leaseHeld('forwarding')) {
       report.forwarding = await this.deps.forwarder.runCycle(report.tipHeight);
       report.errors += report.forwarding.errors;
     }
-    report.published = await this.publishOutbox();
+    if (this.leaseHeld('outbox')) report.published = await this.publishOutbox();
     report.durationMs = Math.round(performance.now() - started);
     log.info({ ...report }, 'watcher cycle done');
     return report;
+  }
+
+  /** False (and logged) once the lease is lost: the cycle then writes nothing more. */
+  private leaseHeld(phase: string): boolean {
+    if (this.deps.leaseValid?.() ?? true) return true;
+    this.deps.log.warn({ phase }, "watcher lease lost; skipping the cycle's remaining writes");
+    return false;
   }
 
   /**

@@ -1,16 +1,19 @@
 /**
- * Runs watcher cycles on a node-cron schedule. Cycles never overlap in a process; across
- * replicas only the lease holder runs them. `stop()` lets a running cycle finish.
+ * Runs watcher cycles on a node-cron schedule. Cycles never overlap in a process (a tick that
+ * finds the previous cycle still running is skipped, logged and counted); across replicas only
+ * the lease holder runs them, and the lease is renewed on a heartbeat for as long as the loop
+ * runs. `stop()` lets a running cycle finish.
  */
 import cron, { type ScheduledTask } from 'node-cron';
+import { cronEvery } from './cron-interval.js';
 import type { Lease } from './lease.js';
 import type { CycleReport, PaymentWatcher, WatcherLog } from './payment-watcher.js';
 
-/** A cron expression firing every `seconds` (rounded to what cron can express). */
-export function cronEvery(seconds: number): string {
-  if (seconds < 60) return `*/${seconds} * * * * *`;
-  const minutes = Math.max(1, Math.round(seconds / 60));
-  return `0 */${Math.min(minutes, 59)} * * * *`;
+export { cronEvery } from './cron-interval.js';
+
+export interface WatcherLoopHooks {
+  /** A scheduled tick found the previous cycle still running and was skipped. Must not throw. */
+  onTickSkipped?: () => void;
 }
 
 export class WatcherLoop {
@@ -18,14 +21,16 @@ export class WatcherLoop {
   private webhookTask: ScheduledTask | undefined;
   private running: Promise<CycleReport | undefined> | undefined;
   private delivering: Promise<void> | undefined;
+  private stopHeartbeat: (() => void) | undefined;
+  private cycleUnderLease = false;
   lastCycle: { at: Date; report: CycleReport } | undefined;
-  leading = false;
 
   constructor(
     private readonly watcher: PaymentWatcher,
     private readonly lease: Lease,
     private readonly intervalSeconds: number,
     private readonly log: WatcherLog,
+    private readonly hooks: WatcherLoopHooks = {},
   ) {}
 
   /** This process runs the loop (started and not stopped). */
@@ -33,20 +38,47 @@ export class WatcherLoop {
     return this.task !== undefined;
   }
 
+  /** Whether this process leads now: its lease is valid, not merely acquired once. */
+  get leading(): boolean {
+    return this.lease.leaseValid();
+  }
+
+  /**
+   * For the watcher's write phases: a cycle this loop runs may write only while the lease is
+   * valid. Cycles run directly (tests racing two watchers on purpose) are not the loop's to stop.
+   */
+  cycleMayWrite(): boolean {
+    return !this.cycleUnderLease || this.lease.leaseValid();
+  }
+
   start(): void {
-    this.task = cron.schedule(cronEvery(this.intervalSeconds), () => this.tick(), {
+    // node-cron's own messages (e.g. a missed execution) go to our JSON log, not the console.
+    const cronLog = {
+      info: (message: string) => {
+        this.log.debug({ source: 'node-cron' }, message);
+      },
+      warn: (message: string) => {
+        this.log.warn({ source: 'node-cron' }, message);
+      },
+      error: (message: string | Error, err?: Error) => {
+        this.log.error({ source: 'node-cron', err: err ?? message }, 'scheduler error');
+      },
+      debug: (message: string | Error) => {
+        this.log.debug({ source: 'node-cron' }, String(message));
+      },
+    };
+    const every = cronEvery(this.intervalSeconds);
+    // No `noOverlap`: tick() itself skips (and reports) a tick while a cycle runs.
+    this.task = cron.schedule(every, () => this.scheduledTick(), {
       name: 'satwatch-watcher',
-      noOverlap: true,
+      logger: cronLog,
     });
     // Webhooks on their own schedule, on every replica: a slow receiver never delays a cycle.
-    this.webhookTask = cron.schedule(
-      cronEvery(this.intervalSeconds),
-      () => this.deliverWebhooks(),
-      {
-        name: 'satwatch-webhooks',
-        noOverlap: true,
-      },
-    );
+    this.webhookTask = cron.schedule(every, () => this.deliverWebhooks(), {
+      name: 'satwatch-webhooks',
+      logger: cronLog,
+    });
+    this.stopHeartbeat = this.lease.keepRenewed();
     void this.tick(); // first cycle at once, not after a full interval
   }
 
@@ -69,15 +101,18 @@ export class WatcherLoop {
   async tick(): Promise<CycleReport | undefined> {
     if (this.running) return undefined;
     this.running = (async () => {
+      // Outside the loop (an admin or a test calling tick), the cycle renews its own lease.
+      const release = this.lease.keepRenewed();
       try {
-        this.leading = await this.lease.acquire();
-        if (!this.leading) {
+        await this.lease.acquire();
+        if (!this.lease.leaseValid()) {
           this.log.debug(
             { holder: (await this.lease.state()).holder },
             'another replica leads the watcher',
           );
           return undefined;
         }
+        this.cycleUnderLease = true;
         const report = await this.watcher.runCycle();
         this.lastCycle = { at: new Date(), report };
         return report;
@@ -85,6 +120,8 @@ export class WatcherLoop {
         this.log.error({ err }, 'watcher cycle failed');
         return undefined;
       } finally {
+        this.cycleUnderLease = false;
+        release();
         this.running = undefined;
       }
     })();
@@ -106,10 +143,21 @@ export class WatcherLoop {
       }, timeoutMs).unref();
     });
     const finished = (await Promise.race([pending, timeout])) !== 'timeout';
-    if (finished) {
-      await this.lease.release().catch(() => undefined);
-      this.leading = false;
-    }
+    this.stopHeartbeat?.();
+    this.stopHeartbeat = undefined;
+    if (finished) await this.lease.release().catch(() => undefined);
     return finished;
+  }
+
+  private scheduledTick(): Promise<CycleReport | undefined> {
+    if (this.running) {
+      this.log.warn(
+        { intervalSeconds: this.intervalSeconds },
+        'watcher cycle overran; tick skipped',
+      );
+      this.hooks.onTickSkipped?.();
+      return Promise.resolve(undefined);
+    }
+    return this.tick();
   }
 }

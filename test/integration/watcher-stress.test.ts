@@ -123,7 +123,7 @@ describe('two watcher processes on one database', () => {
     const env = {
       ...d.env,
       SATWATCH_WATCHER_INTERVAL_SECONDS: '1',
-      SATWATCH_WATCHER_LEASE_SECONDS: '3',
+      SATWATCH_WATCHER_LEASE_SECONDS: '6',
       SATWATCH_LOG_LEVEL: 'info',
     };
     const a = spawnSatwatch(['serve', '--watcher-only'], env);
@@ -164,7 +164,7 @@ describe('a watcher killed with SIGKILL while crediting', () => {
     const env = {
       ...d.env,
       SATWATCH_WATCHER_INTERVAL_SECONDS: '1',
-      SATWATCH_WATCHER_LEASE_SECONDS: '2',
+      SATWATCH_WATCHER_LEASE_SECONDS: '6',
       SATWATCH_LOG_LEVEL: 'info',
     };
     const ids: string[] = [];

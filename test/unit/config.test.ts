@@ -125,3 +125,36 @@ describe('configuration', () => {
     ).toThrow(/chain\.esploraUrls is required on regtest/);
   });
 });
+
+describe('watcher timing and address recovery settings', () => {
+  const load = (env: Record<string, string>) =>
+    loadConfig({ configDir: configDir({}), env: { ...base, ...env } });
+
+  it('refuses a watcher lease shorter than 6 seconds, naming the key', () => {
+    expect(() =>
+      load({ SATWATCH_WATCHER_INTERVAL_SECONDS: '1', SATWATCH_WATCHER_LEASE_SECONDS: '2' }),
+    ).toThrow(/watcher\.leaseSeconds must be at least 6/);
+    expect(
+      load({ SATWATCH_WATCHER_INTERVAL_SECONDS: '1', SATWATCH_WATCHER_LEASE_SECONDS: '6' }).watcher
+        .leaseSeconds,
+    ).toBe(6);
+  });
+
+  it('refuses an interval cron cannot fire exactly, naming the nearest valid values', () => {
+    expect(() => load({ SATWATCH_WATCHER_INTERVAL_SECONDS: '45' })).toThrow(
+      /watcher\.intervalSeconds 45 cannot be scheduled exactly.*nearest: 30 or 60/,
+    );
+    expect(() => load({ SATWATCH_WATCHER_INTERVAL_SECONDS: '90' })).toThrow(/nearest: 60 or 120/);
+    for (const ok of ['1', '5', '15', '30', '60', '120', '900'])
+      expect(
+        load({ SATWATCH_WATCHER_INTERVAL_SECONDS: ok, SATWATCH_WATCHER_LEASE_SECONDS: '3600' })
+          .watcher.intervalSeconds,
+      ).toBe(Number(ok));
+  });
+
+  it('reads wallet.gapLimit (default 20) from SATWATCH_WALLET_GAP_LIMIT and bounds it', () => {
+    expect(load({}).wallet.gapLimit).toBe(20);
+    expect(load({ SATWATCH_WALLET_GAP_LIMIT: '50' }).wallet.gapLimit).toBe(50);
+    expect(() => load({ SATWATCH_WALLET_GAP_LIMIT: '0' })).toThrow(/wallet\.gapLimit/);
+  });
+});

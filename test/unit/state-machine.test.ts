@@ -378,3 +378,137 @@ describe('state machine properties', () => {
     );
   });
 });
+
+describe('funds older than the payment', () => {
+  const created = { ...terms, createdAtHeight: 110 };
+
+  it('never counts an output first seen confirmed below createdAtHeight, records it and flags the payment', () => {
+    const { state, results, webhooks } = run(
+      [
+        { tip: 112, txs: [tx('old', 100_000, 105)], at: minutes(1) },
+        { tip: 130, txs: [tx('old', 100_000, 105)], at: minutes(2) },
+      ],
+      policy,
+      created,
+    );
+    expect(state.status).toBe('pending');
+    expect(state.credit).toBeUndefined();
+    expect(state.receivedSats).toBe(0);
+    expect(state.confirmedSats).toBe(0);
+    expect(state.outputs).toEqual([expect.objectContaining({ txid: 'old', old: true })]);
+    expect(state.needsReview).toBe(true);
+    expect(state.reviewReasons).toEqual(['funds older than the payment']);
+    expect(webhooks).toEqual(['payment.needs_review']);
+    expect(results[0]!.events.map((e) => e.type)).toEqual(['output_seen', 'needs_review']);
+    expect(results[1]!.changed).toBe(false);
+  });
+
+  it('counts an output confirmed at or above createdAtHeight, and one first seen in the mempool', () => {
+    const atTip = run(
+      [{ tip: 112, txs: [tx('a', 100_000, 110)], at: minutes(1) }],
+      policy,
+      created,
+    );
+    expect(atTip.state.credit?.credits).toBe(10);
+    expect(atTip.state.needsReview).toBe(false);
+
+    // Seen unconfirmed first: new money, even if a deep reorg later mines it lower.
+    const fromMempool = run(
+      [
+        { tip: 110, txs: [tx('m', 100_000)], at: minutes(1) },
+        { tip: 112, txs: [tx('m', 100_000, 108)], at: minutes(2) },
+      ],
+      { ...policy },
+      { ...created, requiredConfirmations: 3 },
+    );
+    expect(fromMempool.state.outputs[0]!.old).toBeUndefined();
+    expect(fromMempool.state.credit?.basisSats).toBe(100_000);
+  });
+
+  it('credits only the new money when old and new funds share the address', () => {
+    const { state } = run(
+      [{ tip: 120, txs: [tx('old', 60_000, 100), tx('new', 100_000, 115)], at: minutes(5) }],
+      policy,
+      created,
+    );
+    expect(state.credit).toMatchObject({ credits: 10, basisSats: 100_000 });
+    expect(state.receivedSats).toBe(100_000);
+    expect(state.overpaidSats).toBe(0);
+    expect(state.needsReview).toBe(true);
+  });
+
+  it('treats payments without createdAtHeight as before', () => {
+    const { state } = run([{ tip: 120, txs: [tx('old', 100_000, 100)], at: minutes(5) }]);
+    expect(state.credit?.credits).toBe(10);
+    expect(state.needsReview).toBe(false);
+  });
+
+  it('never credits, in any history, money first seen confirmed below createdAtHeight', () => {
+    const observation = fc.record({
+      tip: fc.integer({ min: 100, max: 130 }),
+      minute: fc.integer({ min: 0, max: 3000 }),
+      txs: fc.uniqueArray(
+        fc.record({
+          id: fc.constantFrom('a', 'b', 'c', 'd'),
+          value: fc.integer({ min: 1, max: 120_000 }),
+          height: fc.option(fc.integer({ min: 90, max: 130 }), { nil: undefined }),
+        }),
+        { maxLength: 4, selector: (x) => x.id },
+      ),
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 95, max: 125 }),
+        fc.array(observation, { minLength: 1, maxLength: 15 }),
+        fc.integer({ min: 0, max: 6 }),
+        (createdAtHeight, steps, required) => {
+          const t = { ...terms, createdAtHeight, requiredConfirmations: required };
+          let state = initialTrackedState();
+          // An output's age is decided when it is first seen and kept while it stays visible.
+          let firstSeenOld = new Set<string>();
+          let firstSeenNew = new Set<string>();
+          for (const s of steps) {
+            const txs = s.txs.map((x) =>
+              tx(x.id, x.value, x.height !== undefined && x.height <= s.tip ? x.height : undefined),
+            );
+            const nextOld = new Set<string>();
+            const nextNew = new Set<string>();
+            for (const x of txs) {
+              const key = `${x.txid}:1`;
+              const h = x.status.blockHeight;
+              const old = firstSeenOld.has(key)
+                ? true
+                : firstSeenNew.has(key)
+                  ? false
+                  : h !== undefined && h < createdAtHeight;
+              (old ? nextOld : nextNew).add(key);
+            }
+            firstSeenOld = nextOld;
+            firstSeenNew = nextNew;
+            const r = evaluatePayment(
+              t,
+              state,
+              { tipHeight: s.tip, transactions: txs, now: minutes(s.minute) },
+              policy,
+            );
+            const current = new Set(txs.map((x) => `${x.txid}:1`));
+            const newSats = txs
+              .filter((x) => firstSeenNew.has(`${x.txid}:1`))
+              .reduce((sum, x) => sum + x.outputs[1]!.valueSats, 0);
+            expect(r.next.receivedSats).toBe(newSats);
+            if (r.next.credit && !state.credit)
+              expect(r.next.credit.basisSats).toBeLessThanOrEqual(newSats);
+            for (const o of r.next.outputs) {
+              expect(o.old === true).toBe(firstSeenOld.has(`${o.txid}:${o.vout}`));
+            }
+            if ([...firstSeenOld].some((k) => current.has(k))) {
+              expect(r.next.reviewReasons).toContain('funds older than the payment');
+            }
+            state = r.next;
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
