@@ -167,11 +167,6 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       requiredConfirmations: config.payments.requiredConfirmations,
       now,
     });
-    // On an empty database with a key that has history: start issuing past the used addresses.
-    // Best effort: every address is checked before it is issued anyway.
-    await payments.recoverAddressCounter().catch((err: unknown) => {
-      log.warn({ err }, 'address gap scan failed; each new address is still checked on the chain');
-    });
     const view = { publicUrl: config.http.publicUrl, merchantName: config.checkout.merchantName };
     const watcherLog = log.child({ component: 'watcher' });
     const { url, secret } = config.webhooks;

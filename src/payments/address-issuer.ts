@@ -9,6 +9,9 @@
  * - On an empty database (no counter yet) a gap scan, like a wallet recovery, walks the receive
  *   addresses from 0 until `gapLimit` unused ones in a row and moves the counter past the last
  *   used one, so a key with a long history does not burn its way forward one request at a time.
+ *   It runs once per process, before the first address is issued: not while the daemon starts,
+ *   so a slow or unreachable chain API never delays start-up, and watcher-only processes
+ *   (which issue nothing) never scan.
  */
 import type { ChainSource } from '../chain/chain-source.js';
 import type { AddressCounter } from '../storage/address-counter.js';
@@ -64,6 +67,7 @@ export interface AddressIssuerDeps {
 
 export class AddressIssuer {
   private readonly gapLimit: number;
+  private recovery: Promise<unknown> | undefined;
 
   constructor(private readonly deps: AddressIssuerDeps) {
     this.gapLimit = deps.gapLimit ?? DEFAULT_GAP_LIMIT;
@@ -72,6 +76,7 @@ export class AddressIssuer {
   /** The next receive index whose address has no chain history. */
   async next(): Promise<FreshAddress> {
     const { counter, wallet } = this.deps;
+    await this.recoverOnce();
     for (let skipped = 0; skipped < MAX_SKIPPED_PER_ISSUE; skipped++) {
       const index = await counter.allocate(wallet.accountFingerprint);
       const derived = wallet.receiveAddress(index);
@@ -122,6 +127,15 @@ export class AddressIssuer {
         : 'address gap scan: the key has no chain history',
     );
     return { skipped, checked: start };
+  }
+
+  /** The gap scan, once per process; concurrent first issues wait for the same scan. */
+  private async recoverOnce(): Promise<void> {
+    this.recovery ??= this.recover().catch((err: unknown) => {
+      this.recovery = undefined; // try again with the next issue
+      throw new AddressCheckUnavailableError(err);
+    });
+    await this.recovery;
   }
 
   /** One request for a fresh address: an empty first page of its transactions. */

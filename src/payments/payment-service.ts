@@ -16,12 +16,7 @@ import {
   type PaymentRepository,
 } from '../storage/payments.js';
 import type { WalletAccount } from '../wallet/account.js';
-import {
-  AddressCheckUnavailableError,
-  AddressIssuer,
-  type GapScanReport,
-  type IssuerLog,
-} from './address-issuer.js';
+import { AddressCheckUnavailableError, AddressIssuer, type IssuerLog } from './address-issuer.js';
 import { type IssuedPayment, type Payment, isIssued } from './payment.js';
 import { type QuoteLimits, type QuoteRequest, quotePayment } from './quote.js';
 import { initialTrackedState } from './state-machine.js';
@@ -66,7 +61,7 @@ export interface PaymentServiceOptions {
   chain: Pick<ChainSource, 'addressTransactions'>;
   /** The chain tip height now: recorded as the payment's `createdAtHeight`. */
   currentHeight: () => Promise<number>;
-  /** Unused addresses in a row that end the start-up gap scan (default 20). */
+  /** Unused addresses in a row that end the gap scan on an empty database (default 20). */
   gapLimit?: number;
   log?: IssuerLog;
   rates: RateProvider;
@@ -115,11 +110,6 @@ export class PaymentService {
       ...(options.gapLimit !== undefined && { gapLimit: options.gapLimit }),
       ...(options.log && { log: options.log }),
     });
-  }
-
-  /** The start-up gap scan: on an empty database, moves the counter past used addresses. */
-  recoverAddressCounter(): Promise<GapScanReport | undefined> {
-    return this.issuer.recover();
   }
 
   async create(

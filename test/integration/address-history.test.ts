@@ -125,6 +125,8 @@ describe('issuing addresses', () => {
   });
 
   it('skips an address that received money after start, burning its index and recording nothing', async () => {
+    // A first payment: the database's counter exists from now on (no more gap scans).
+    await createSatsPayment(d, 'u-first', 20_000, 1);
     const next = await d.counter.peek(d.wallet.accountFingerprint);
     // Someone paid the next two addresses before any payment was given them.
     const coins = await payIndexes(wallet.seed, [next, next + 1], 15_000);
@@ -165,6 +167,27 @@ describe('issuing addresses', () => {
     await lab.faults(profile, {});
     const ok = await createSatsPayment<{ derivationPath: string }>(d, 'u-down', 20_000, 1);
     expect(indexOf(ok)).toBe(before);
+  });
+});
+
+describe('the receive counter', () => {
+  let d: TestDaemon;
+  beforeAll(async () => {
+    d = await startTestDaemon();
+  });
+  afterAll(() => stopTestDaemon(d));
+
+  it('only moves forward when a gap scan advances it, and gives back only the last index', async () => {
+    const fp = `test-${randomBytes(4).toString('hex')}`;
+    expect(await d.counter.exists(fp)).toBe(false);
+    await d.counter.advanceTo(fp, 7);
+    await Promise.all([d.counter.advanceTo(fp, 5), d.counter.advanceTo(fp, 3)]);
+    expect(await d.counter.peek(fp)).toBe(7);
+    const [first, second] = [await d.counter.allocate(fp), await d.counter.allocate(fp)];
+    expect([first, second]).toEqual([7, 8]);
+    expect(await d.counter.release(fp, first)).toBe(false); // another index came after it
+    expect(await d.counter.release(fp, second)).toBe(true);
+    expect(await d.counter.allocate(fp)).toBe(8);
   });
 });
 
