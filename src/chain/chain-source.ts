@@ -127,4 +127,6 @@ export interface ChainSource {
   broadcast(rawHex: string): Promise<string>;
   /** Confirmation target (blocks) → sat/vB; may be empty. */
   feeEstimates(): Promise<Record<string, number>>;
+  /** Whether a mempool or confirmed transaction spends `txid:vout`, and which one. */
+  outspend(txid: string, vout: number): Promise<{ spent: boolean; txid?: string }>;
 }
