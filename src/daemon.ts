@@ -21,6 +21,7 @@ import {
   type RateProvider,
 } from './pricing/rates.js';
 import { AddressCounter } from './storage/address-counter.js';
+import { ChainStateStore } from './storage/chain-state.js';
 import { type MongoHandle, connectMongo } from './storage/mongo.js';
 import { PaymentRepository } from './storage/payments.js';
 import { type Destination, Forwarder, type ForwarderDeps } from './forwarding/forwarder.js';
@@ -145,7 +146,9 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const outbox = new WebhookOutbox(mongo.db, now);
     const sweeps = new SweepRepository(mongo.db, now);
     const counter = new AddressCounter(mongo.db);
+    const chainState = new ChainStateStore(mongo.db);
     await sweeps.ensureIndexes();
+    await chainState.ensureIndexes();
     await Promise.all([repo.ensureIndexes(), ledger.ensureIndexes(), outbox.ensureIndexes()]);
     const payments = new PaymentService({
       repo,
@@ -197,6 +200,16 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const watcher = new PaymentWatcher({
       repo,
       chain,
+      chainState,
+      scan: {
+        network: config.network,
+        ...(config.chain.scanFromHeight !== undefined && {
+          scanFromHeight: config.chain.scanFromHeight,
+        }),
+        mempoolViewWindowMs: config.watcher.mempoolViewWindowSeconds * 1000,
+        mempoolNewPaymentMs: config.watcher.mempoolNewPaymentSeconds * 1000,
+        intervalMs: config.watcher.intervalSeconds * 1000,
+      },
       ledger,
       outbox,
       ...(dispatcher && { dispatcher }),

@@ -34,6 +34,11 @@ export interface PaidOutput {
   firstSeenAt: Date;
   /** First seen after the expiry (and its grace): late money. */
   late: boolean;
+  /**
+   * While unconfirmed: the outpoints its transaction spends (`txid:vout`), so a block spending
+   * one of them in another transaction shows the payment was double-spent.
+   */
+  spends?: string[];
 }
 
 export interface CreditDue {
@@ -160,6 +165,8 @@ function observeOutputs(
       if (tx.status.confirmed && tx.status.blockHeight !== undefined) {
         output.blockHeight = tx.status.blockHeight;
         if (tx.status.blockHash !== undefined) output.blockHash = tx.status.blockHash;
+      } else if (tx.spends.length > 0) {
+        output.spends = tx.spends.map((s) => `${s.txid}:${s.vout}`);
       }
       outputs.push(output);
     }
@@ -260,6 +267,12 @@ export function evaluatePayment(
       });
     }
   }
+  if (!next.watching && outputs.some((o) => !before.has(`${o.txid}:${o.vout}`))) {
+    // New money on a payment no longer watched (the block scan finds any old address): its
+    // confirmations are followed again until it is deep enough.
+    next.watching = true;
+    events.push({ at: now, type: 'reopened', cause: 'new money arrived; watched again' });
+  }
   for (const o of current.outputs) {
     if (!after.has(`${o.txid}:${o.vout}`)) {
       events.push({
@@ -279,8 +292,15 @@ export function evaluatePayment(
     let status: PaymentStatus;
     let creditNow = false;
     const usesLateMoney = confirmedSats >= threshold && onTimeConfirmed < threshold;
+    // Money first seen after the monitoring window (a block scan finds any old address) is
+    // never credited automatically, whatever the late-payment policy.
+    const windowEnd = terms.expiresAt.getTime() + policy.expiryGraceMs + policy.monitoringMs;
+    const beyondWindow = outputs.some((o) => o.late && o.firstSeenAt.getTime() > windowEnd);
     if (confirmedSats >= threshold) {
-      if (usesLateMoney && policy.latePayments === 'review') {
+      if (usesLateMoney && beyondWindow) {
+        status = onTimeReceived > 0 ? 'underpaid' : 'expired';
+        flagReview('money arrived after the monitoring window; awaits review');
+      } else if (usesLateMoney && policy.latePayments === 'review') {
         status = onTimeReceived > 0 ? 'underpaid' : 'expired';
         flagReview('late payment awaits review (latePayments: review)');
       } else {
@@ -304,6 +324,7 @@ export function evaluatePayment(
         creditNow = creditsFor(terms, confirmedSats, 'proportional') > 0;
       }
     }
+    if (beyondWindow) flagReview('money arrived after the monitoring window; awaits review');
     if (outputs.some((o) => o.late) && !current.late) {
       next.late = true;
       webhooks.push('payment.late');
