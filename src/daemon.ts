@@ -5,8 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
+import { RequestBudget, defaultRequestLimit } from './chain/budget.js';
 import { EsploraChainSource } from './chain/esplora.js';
-import type { Config } from './config/config.js';
+import { type Config, esploraUrls } from './config/config.js';
 import { Ledger } from './ledger/ledger.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
@@ -62,6 +63,21 @@ export function policyFrom(config: Config): Policy {
     creditMode: p.creditMode,
     settledConfirmations: p.settledConfirmations,
   };
+}
+
+/**
+ * The chain request budget: `chain.maxRequestsPerHour`, or when absent the default for the
+ * configured URLs (600 for a public capped API, unlimited for one's own); 0 means unlimited.
+ */
+export function requestBudgetFor(config: Config): RequestBudget {
+  const configured = config.chain.maxRequestsPerHour;
+  const limit =
+    configured === undefined
+      ? defaultRequestLimit(esploraUrls(config))
+      : configured === 0
+        ? null
+        : configured;
+  return new RequestBudget(limit);
 }
 
 /** How long `/readyz` waits for MongoDB and for the chain API. */
@@ -164,7 +180,8 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       requiredConfirmations: config.payments.requiredConfirmations,
       now,
     });
-    const chain = options.chain ?? EsploraChainSource.fromConfig(config);
+    const budget = requestBudgetFor(config);
+    const chain = options.chain ?? EsploraChainSource.fromConfig(config, { budget });
     const view = { publicUrl: config.http.publicUrl, merchantName: config.checkout.merchantName };
     const watcherLog = log.child({ component: 'watcher' });
     const { url, secret } = config.webhooks;
@@ -194,6 +211,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       webhookEvents: outbox.collection,
       sweeps: sweeps.sweeps,
       ...(chain instanceof EsploraChainSource && { chain }),
+      budget,
       leading: () => loop.leading,
       log: log.child({ component: 'metrics' }),
     });
@@ -214,6 +232,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       outbox,
       ...(dispatcher && { dispatcher }),
       ...(forwarder && { forwarder }),
+      budget,
       policy: policyFrom(config),
       view,
       concurrency: config.watcher.concurrency,

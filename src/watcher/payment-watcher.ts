@@ -22,7 +22,12 @@ import type { PaymentRepository } from '../storage/payments.js';
 import type { NetworkName } from '../wallet/networks.js';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
-import { BlockScanner, ScanForkNotFoundError, ScanMovedError } from './block-scan.js';
+import {
+  type BlockSummary,
+  BlockScanner,
+  ScanForkNotFoundError,
+  ScanMovedError,
+} from './block-scan.js';
 import { LeaseLostError } from './lease-lost.js';
 import {
   type ObservedOutput,
@@ -43,10 +48,10 @@ export interface WatcherLog {
   error(obj: object, msg: string): void;
 }
 
-/** What the watcher needs of the chain request budget (src/chain/budget.ts). */
+/** What the watcher needs of the chain request budget (RequestBudget, src/chain/budget.ts). */
 export interface RequestAllowance {
-  /** Requests still allowed in the current window; Infinity when unlimited. */
-  remaining(now: Date): number;
+  /** Requests still allowed in the window ending at `nowMs`; Infinity when unlimited. */
+  remaining(nowMs: number): number;
 }
 
 export interface ScanSettings {
@@ -187,9 +192,19 @@ export class PaymentWatcher {
     });
   }
 
-  /** The scanner, for `satwatch rescan`. */
+  /** The scanner (tests). */
   get blockScanner(): BlockScanner {
     return this.scanner;
+  }
+
+  /** `satwatch rescan`: the best chain's blocks `from`..`to` applied again (idempotent). */
+  async rescan(
+    from: number,
+    to: number,
+    progress: (height: number, summary: BlockSummary) => void,
+  ): Promise<{ blocks: number; changed: number }> {
+    await this.watched.refresh(this.now());
+    return this.scanner.rescan(from, to, progress);
   }
 
   async runCycle(): Promise<CycleReport> {
@@ -302,7 +317,7 @@ export class PaymentWatcher {
           report.errors++;
           log.warn({ err }, 'block scan interrupted; continuing next cycle');
         } else {
-          throw err instanceof Error ? err : new Error(String(err));
+          throw err instanceof Error ? err : new Error('block scan failed', { cause: err });
         }
       }
       if (scan.applied > 0 || scan.disconnected > 0) {
@@ -468,7 +483,7 @@ export class PaymentWatcher {
   private mempoolAllowance(now: Date): number {
     const budget = this.deps.budget;
     if (!budget) return Number.POSITIVE_INFINITY;
-    const left = budget.remaining(now) - BLOCK_RESERVE;
+    const left = budget.remaining(now.getTime()) - BLOCK_RESERVE;
     if (!Number.isFinite(left)) return Number.POSITIVE_INFINITY;
     if (left <= 0) return 0;
     const cyclesPerHour = Math.max(1, 3_600_000 / this.deps.scan.intervalMs);

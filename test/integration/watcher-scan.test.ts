@@ -135,7 +135,7 @@ describe('payments found by blocks', () => {
     await cycle();
     const before = await stored(p.id);
     expect(before.status).toBe('confirmed');
-    const result = await d!.watcher.blockScanner.rescan(1, chain.tipHeightNow, () => undefined);
+    const result = await d!.watcher.rescan(1, chain.tipHeightNow, () => undefined);
     expect(result.blocks).toBe(chain.tipHeightNow);
     expect(result.changed).toBe(0);
     expect((await stored(p.id)).version).toBe(before.version);
