@@ -169,6 +169,22 @@ export class MemoryChainSource implements ChainSource {
     return [...this.mempool.keys()];
   }
 
+  /** The best-chain hash at `height`, without counting a call. */
+  hashAtHeight(height: number): string | undefined {
+    return this.active[height];
+  }
+
+  /** The height of any block this source made (best chain or stale), without counting a call. */
+  heightOf(hash: string): number | undefined {
+    return this.blocks.get(hash)?.height;
+  }
+
+  /** A transaction as `transaction()` shows it, without counting a call. */
+  inspect(txid: string): ChainTransaction | undefined {
+    const tx = this.known(txid);
+    return tx && this.view(tx);
+  }
+
   resetCalls(): void {
     for (const method of CHAIN_SOURCE_METHODS) this.calls[method] = 0;
   }
