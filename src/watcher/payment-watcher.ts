@@ -37,7 +37,7 @@ import {
   outboxRefs,
   outpointKey,
 } from './payment-updates.js';
-import { WatchedSet } from './watched-set.js';
+import { REFRESH_OVERLAP_MS, WatchedSet } from './watched-set.js';
 
 export { termsOf, trackedStateOf } from './payment-updates.js';
 
@@ -350,9 +350,14 @@ export class PaymentWatcher {
       if (hash === undefined) throw new ScanStartError(from);
       base = { _id: hash, height: from - 1, prevHash: '' };
     }
-    // Payments issued before the scan's first block (an upgrade from address polling, or
-    // payments made before the first cycle) get one address look-up each, once.
-    const catchUp = from === undefined && (await this.deps.repo.anyIssued()) ? now : undefined;
+    // Payments issued before the scan's base block was read (an upgrade from address polling,
+    // or payments made before the first cycle) get one address look-up each, once. The clock is
+    // read after the tip, plus a margin for replicas' clock skew: a payment created later can
+    // only be paid in a block above the base, which the scan sees.
+    const catchUp =
+      from === undefined && (await this.deps.repo.anyIssued())
+        ? new Date(this.now().getTime() + REFRESH_OVERLAP_MS)
+        : undefined;
     this.fence('scan start');
     const state = await this.deps.chainState.initialize(base, now, catchUp);
     this.deps.log.info(
