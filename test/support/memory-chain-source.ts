@@ -142,8 +142,17 @@ export class MemoryChainSource implements ChainSource {
   private readonly invalid = new Set<string>();
   /** Insertion order is arrival order. */
   private readonly mempool = new Map<string, StoredTx>();
+  /** Arrival number of each mempool transaction (newest first is Esplora's order). */
+  private readonly arrival = new Map<string, number>();
+  private arrivals = 0;
   /** Confirmed transactions of the best chain, with the height of their block. */
   private readonly confirmed = new Map<string, { tx: StoredTx; height: number }>();
+  // Indexes over the live transactions (mempool and best chain), so address and spend lookups
+  // stay cheap in watcher tests with thousands of payments.
+  /** scriptPubKey → txids with an output paying it. */
+  private readonly payers = new Map<string, Set<string>>();
+  /** `txid:vout` → the txid spending it. */
+  private readonly spentBy = new Map<string, string>();
   private readonly failures = new Map<ChainSourceMethod, Error[]>();
   private counter = 0;
 
@@ -235,7 +244,8 @@ export class MemoryChainSource implements ChainSource {
       if (!Number.isSafeInteger(o.valueSats) || o.valueSats < 0)
         throw new Error(`output value must be whole sats, got ${o.valueSats}`);
     }
-    this.mempool.set(tx.txid, tx);
+    this.admit(tx);
+    this.index(tx);
     return tx.txid;
   }
 
@@ -366,7 +376,7 @@ export class MemoryChainSource implements ChainSource {
   async addressMempool(address: string): Promise<ChainTransaction[]> {
     this.enter('addressMempool');
     const script = this.checkAddress(address);
-    const txs = [...this.mempool.values()].reverse().filter((tx) => this.touches(tx, script));
+    const txs = this.pendingOf(this.touching(script));
     return Promise.resolve(txs.slice(0, MEMPOOL_PAGE).map((tx) => this.view(tx)));
   }
 
@@ -381,9 +391,10 @@ export class MemoryChainSource implements ChainSource {
   async addressTransactions(address: string): Promise<ChainTransaction[]> {
     this.enter('addressTransactions');
     const script = this.checkAddress(address);
-    const pending = [...this.mempool.values()].reverse().filter((tx) => this.touches(tx, script));
-    const mined = [...this.confirmed.values()]
-      .filter(({ tx }) => this.touches(tx, script))
+    const touching = this.touching(script);
+    const pending = this.pendingOf(touching);
+    const mined = [...touching]
+      .flatMap((txid) => this.confirmed.get(txid) ?? [])
       .sort((a, b) => b.height - a.height)
       .map(({ tx }) => tx);
     return Promise.resolve([...pending, ...mined].map((tx) => this.view(tx)));
@@ -440,7 +451,7 @@ export class MemoryChainSource implements ChainSource {
     }));
     const outSats = outputs.reduce((s, o) => s + o.valueSats, 0);
     if (outSats > inSats) throw new BroadcastRejectedError(-26, 'bad-txns-in-belowout');
-    this.mempool.set(txid, {
+    const tx: StoredTx = {
       txid,
       outputs,
       spends,
@@ -448,7 +459,9 @@ export class MemoryChainSource implements ChainSource {
       feeSats: inSats - outSats,
       vsize: decoded.virtualSize(),
       coinbase: false,
-    });
+    };
+    this.admit(tx);
+    this.index(tx);
     return Promise.resolve(txid);
   }
 
@@ -489,7 +502,7 @@ export class MemoryChainSource implements ChainSource {
   private scriptFor(to: PayTarget): string {
     if (typeof to !== 'string') return toHex(to);
     try {
-      return scriptOf(to, this.network);
+      return this.scriptOfAddress(to);
     } catch {
       if (/^(?:[0-9a-fA-F]{2})+$/.test(to)) return to.toLowerCase();
       throw new Error(`${to} is neither an address of this network nor a hex script`);
@@ -498,7 +511,7 @@ export class MemoryChainSource implements ChainSource {
 
   private checkAddress(address: string): string {
     try {
-      return scriptOf(address, this.network);
+      return this.scriptOfAddress(address);
     } catch {
       throw new ChainSourceError('not an address of this network', '/address/:a/txs');
     }
@@ -538,11 +551,13 @@ export class MemoryChainSource implements ChainSource {
       throw new Error(`block ${block.hash} does not build on the tip`);
     this.active.push(block.hash);
     for (const tx of block.txs) {
-      this.mempool.delete(tx.txid);
       for (const spend of tx.spends) {
         const rival = this.mempoolSpenderOf(spend);
         if (rival !== undefined && rival !== tx.txid) this.evict(rival);
       }
+      // From the mempool it is indexed already; from a stale block after a drop it is not.
+      if (!this.mempool.delete(tx.txid)) this.index(tx);
+      this.arrival.delete(tx.txid);
       this.confirmed.set(tx.txid, { tx, height: block.height });
     }
   }
@@ -556,10 +571,12 @@ export class MemoryChainSource implements ChainSource {
     for (const tx of block.txs) this.confirmed.delete(tx.txid);
     const rest = [...this.mempool.values()];
     this.mempool.clear();
-    for (const tx of [...back, ...rest]) this.mempool.set(tx.txid, tx);
-    // A disconnected coinbase's descendants cannot stay (their coin no longer exists).
+    this.arrival.clear();
+    for (const tx of [...back, ...rest]) this.admit(tx);
+    // A disconnected coinbase is gone, and so are its descendants (their coin no longer exists).
     for (const tx of block.txs.filter((t) => t.coinbase)) {
-      for (const child of this.childrenOf(tx.txid)) if (this.mempool.has(child)) this.evict(child);
+      this.unindex(tx);
+      for (const child of this.childrenOf(tx)) this.evict(child);
     }
     return back.map((tx) => tx.txid);
   }
@@ -592,14 +609,91 @@ export class MemoryChainSource implements ChainSource {
 
   /** Removes a mempool transaction and everything in the mempool that spends from it. */
   private evict(txid: string): void {
-    if (!this.mempool.delete(txid)) return;
-    for (const child of this.childrenOf(txid)) this.evict(child);
+    const tx = this.mempool.get(txid);
+    if (tx === undefined) return;
+    this.mempool.delete(txid);
+    this.arrival.delete(txid);
+    this.unindex(tx);
+    for (const child of this.childrenOf(tx)) this.evict(child);
   }
 
-  private childrenOf(txid: string): string[] {
-    return [...this.mempool.values()]
-      .filter((tx) => tx.spends.some((s) => s.txid === txid))
-      .map((tx) => tx.txid);
+  /** Mempool transactions spending an output of `tx`. */
+  private childrenOf(tx: StoredTx): string[] {
+    return tx.outputs.flatMap((o) => {
+      const child = this.spentBy.get(key({ txid: tx.txid, vout: o.vout }));
+      return child !== undefined && this.mempool.has(child) ? [child] : [];
+    });
+  }
+
+  // bitcoinjs address codecs cost a fraction of a millisecond each (fromOutputScript tries every
+  // type and throws); watcher tests convert the same few thousand addresses over and over.
+  private readonly scripts = new Map<string, string>();
+  private readonly addresses = new Map<string, string | null>();
+
+  /** Throws for an address of another network, like `scriptOf`. */
+  private scriptOfAddress(address: string): string {
+    let script = this.scripts.get(address);
+    if (script === undefined) {
+      script = scriptOf(address, this.network);
+      this.scripts.set(address, script);
+      this.addresses.set(script, address);
+    }
+    return script;
+  }
+
+  private addressOfScript(script: string): string | undefined {
+    let address = this.addresses.get(script);
+    if (address === undefined) {
+      address = addressOf(script, this.network) ?? null;
+      this.addresses.set(script, address);
+    }
+    return address ?? undefined;
+  }
+
+  private admit(tx: StoredTx): void {
+    this.mempool.set(tx.txid, tx);
+    this.arrival.set(tx.txid, ++this.arrivals);
+  }
+
+  /** The mempool transactions among `txids`, newest first. */
+  private pendingOf(txids: Set<string>): StoredTx[] {
+    return [...txids]
+      .flatMap((txid) => this.mempool.get(txid) ?? [])
+      .sort((a, b) => (this.arrival.get(b.txid) ?? 0) - (this.arrival.get(a.txid) ?? 0));
+  }
+
+  private index(tx: StoredTx): void {
+    for (const o of tx.outputs) {
+      const set = this.payers.get(o.script) ?? new Set<string>();
+      set.add(tx.txid);
+      this.payers.set(o.script, set);
+    }
+    for (const spend of tx.spends) this.spentBy.set(key(spend), tx.txid);
+  }
+
+  private unindex(tx: StoredTx): void {
+    for (const o of tx.outputs) {
+      const set = this.payers.get(o.script);
+      set?.delete(tx.txid);
+      if (set?.size === 0) this.payers.delete(o.script);
+    }
+    for (const spend of tx.spends) {
+      if (this.spentBy.get(key(spend)) === tx.txid) this.spentBy.delete(key(spend));
+    }
+  }
+
+  /** Live txids paying to `script` or spending an output that paid it. */
+  private touching(script: string): Set<string> {
+    const found = new Set<string>();
+    for (const txid of this.payers.get(script) ?? []) {
+      found.add(txid);
+      for (const o of this.known(txid)?.outputs ?? []) {
+        if (o.script !== script) continue;
+        const spender = this.spentBy.get(key({ txid, vout: o.vout }));
+        if (spender !== undefined && this.known(spender) !== undefined) found.add(spender);
+      }
+    }
+    return found;
   }
 
   private known(txid: string): StoredTx | undefined {
@@ -611,27 +705,14 @@ export class MemoryChainSource implements ChainSource {
   }
 
   private mempoolSpenderOf(outpoint: Outpoint): string | undefined {
-    const k = key(outpoint);
-    for (const tx of this.mempool.values()) {
-      if (tx.spends.some((s) => key(s) === k)) return tx.txid;
-    }
-    return undefined;
+    const by = this.spentBy.get(key(outpoint));
+    return by !== undefined && this.mempool.has(by) ? by : undefined;
   }
 
+  /** The live (mempool or best-chain) transaction spending `outpoint`. */
   private spenderOf(outpoint: Outpoint): string | undefined {
-    const k = key(outpoint);
-    for (const { tx } of this.confirmed.values()) {
-      if (tx.spends.some((s) => key(s) === k)) return tx.txid;
-    }
-    return this.mempoolSpenderOf(outpoint);
-  }
-
-  /** Pays to `script`, or spends an output that paid it. */
-  private touches(tx: StoredTx, script: string): boolean {
-    return (
-      tx.outputs.some((o) => o.script === script) ||
-      tx.spends.some((s) => this.outputAt(s)?.script === script)
-    );
+    const by = this.spentBy.get(key(outpoint));
+    return by !== undefined && this.known(by) !== undefined ? by : undefined;
   }
 
   private statusOf(txid: string): TxStatus {
@@ -653,7 +734,7 @@ export class MemoryChainSource implements ChainSource {
       txid: tx.txid,
       status: this.statusOf(tx.txid),
       outputs: tx.outputs.map((o) => {
-        const address = addressOf(o.script, this.network);
+        const address = this.addressOfScript(o.script);
         return address === undefined ? { ...o } : { ...o, address };
       }),
       spends: tx.spends.map((s) => ({ ...s })),

@@ -3,6 +3,7 @@
  * suite (which runs over it in memory-chain-contract.test.ts).
  */
 import { randomBytes } from 'node:crypto';
+import * as bitcoin from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
 import { BroadcastRejectedError, ChainSourceError } from '../../src/chain/chain-source.js';
 import { freshKey, signSpend } from '../lab/keys.js';
@@ -132,6 +133,50 @@ describe('MemoryChainSource', () => {
     expect((await chain.transactionStatus(txid)).blockHash).toBe(block);
     expect(chain.mempoolTxids).toEqual([]);
   });
+
+  it('evicts a mempool double spend when the block with the original comes back', async () => {
+    const chain = new MemoryChainSource();
+    const coin = { txid: chain.pay(address(), 80_000), vout: 0 };
+    const original = chain.pay(address(), 70_000, { spends: [coin] });
+    const [block] = chain.mine();
+    chain.invalidate(block!, { drop: [original] });
+    const rival = chain.pay(address(), 69_000, { spends: [coin] });
+    expect(await chain.outspend(coin.txid, coin.vout)).toEqual({ spent: true, txid: rival });
+    chain.reconsider(block!);
+    expect(await chain.transaction(rival)).toBeUndefined();
+    expect(await chain.outspend(coin.txid, coin.vout)).toEqual({ spent: true, txid: original });
+    expect((await chain.transactionStatus(original)).blockHash).toBe(block);
+  });
+
+  it('drops the descendants of a replaced transaction with it', async () => {
+    const chain = new MemoryChainSource();
+    const parent = chain.pay(address(), 50_000);
+    const child = chain.pay(address(), 40_000, { spends: [{ txid: parent, vout: 0 }] });
+    chain.replace(parent);
+    expect(await chain.transaction(child)).toBeUndefined();
+  });
+
+  it('lists a spend from an address in its history and mempool', async () => {
+    const chain = new MemoryChainSource();
+    const from = address();
+    const funding = chain.pay(from, 50_000);
+    chain.mine();
+    const spend = chain.pay(address(), 49_000, { spends: [{ txid: funding, vout: 0 }] });
+    expect((await chain.addressTransactions(from)).map((t) => t.txid)).toEqual([spend, funding]);
+    expect((await chain.addressMempool(from)).map((t) => t.txid)).toEqual([spend]);
+  });
+
+  it('keeps every payment apart with thousands of addresses', async () => {
+    const chain = new MemoryChainSource();
+    // Made-up witness programs: deriving 2,000 keys would cost more than the lookups.
+    const addresses = Array.from({ length: 2_000 }, () =>
+      bitcoin.address.toBech32(randomBytes(20), 0, 'bcrt'),
+    );
+    for (const to of addresses) chain.pay(to, 1_000);
+    chain.mine();
+    for (const to of addresses) chain.pay(to, 2_000);
+    for (const to of addresses) expect(await chain.addressTransactions(to)).toHaveLength(2);
+  }, 60_000);
 
   it('accepts a signed spend of a paid coin and refuses a second spend of it', async () => {
     const chain = new MemoryChainSource();
