@@ -129,6 +129,73 @@ export function summarize(
   return summary;
 }
 
+/** What one block changes on one payment's outputs. */
+interface Change {
+  /** Outputs paying the payment, by outpoint: recorded (or moved) as confirmed in the block. */
+  confirm: Map<string, MatchedOutput>;
+  /** Tracked transactions the block includes: their outputs are confirmed in it. */
+  confirmTxids: Set<string>;
+  /** Tracked transactions the block conflicts: their outputs are gone. */
+  remove: Set<string>;
+}
+
+function changesOf(summary: BlockSummary, tracked: Tracked): Map<string, Change> {
+  const changes = new Map<string, Change>();
+  const changeOf = (id: string): Change => {
+    let change = changes.get(id);
+    if (!change) {
+      change = { confirm: new Map(), confirmTxids: new Set(), remove: new Set() };
+      changes.set(id, change);
+    }
+    return change;
+  };
+  for (const m of summary.matched) changeOf(m.paymentId).confirm.set(outpointKey(m), m);
+  for (const txid of summary.included)
+    for (const id of tracked.txids.get(txid) ?? []) changeOf(id).confirmTxids.add(txid);
+  for (const txid of summary.conflicted)
+    for (const id of tracked.txids.get(txid) ?? []) changeOf(id).remove.add(txid);
+  return changes;
+}
+
+function applyChange(
+  outputs: readonly ObservedOutput[],
+  change: Change,
+  height: number,
+  blockHash: string,
+): ObservedOutput[] {
+  const confirmed = (o: ObservedOutput): ObservedOutput => ({
+    ...o,
+    blockHeight: height,
+    blockHash,
+    spends: undefined,
+  });
+  const next = outputs
+    .filter((o) => !change.remove.has(o.txid))
+    .map((o) =>
+      change.confirmTxids.has(o.txid) || change.confirm.has(outpointKey(o)) ? confirmed(o) : o,
+    );
+  const have = new Set(next.map(outpointKey));
+  for (const m of change.confirm.values()) {
+    if (have.has(outpointKey(m))) continue;
+    const { txid, vout, valueSats, signalsRbf } = m;
+    next.push(confirmed({ txid, vout, valueSats, signalsRbf }));
+  }
+  return next;
+}
+
+/** The outputs with those confirmed in `gone` blocks (or, without a hash, above `forkHeight`) unconfirmed. */
+function unconfirmIn(
+  outputs: readonly ObservedOutput[],
+  gone: Set<string>,
+  forkHeight: number,
+): ObservedOutput[] {
+  return outputs.map((o) => {
+    const reorged =
+      o.blockHash !== undefined ? gone.has(o.blockHash) : (o.blockHeight ?? -1) > forkHeight;
+    return reorged ? { ...o, blockHash: undefined, blockHeight: undefined } : o;
+  });
+}
+
 export interface BlockScanDeps {
   chain: ChainSource;
   store: ChainStateStore;
@@ -218,7 +285,7 @@ export class BlockScanner {
     const known = main.byHash.get(targetHash);
     if (known) {
       // The server's tip is one of our blocks: the chain got shorter (invalidated blocks).
-      await this.disconnectTo(result, main.byHeight, known);
+      await this.reorgTo(result, main.byHeight, known, [], tracked);
       return;
     }
 
@@ -238,8 +305,12 @@ export class BlockScanner {
       return;
     }
 
-    if (fork._id !== result.tipHash) await this.disconnectTo(result, main.byHeight, fork);
     walked.reverse();
+    if (fork._id !== result.tipHash) {
+      await this.reorgTo(result, main.byHeight, fork, walked, tracked);
+      await this.deps.store.prune(result.tipHeight);
+      return;
+    }
     let parent: Pick<StoredHeader, '_id' | 'height' | 'bits'> = fork;
     for (const summary of walked) {
       await this.applyAndRecord(result, summary, parent, tracked);
@@ -316,7 +387,8 @@ export class BlockScanner {
         break;
       }
     }
-    if (fork._id !== result.tipHash) await this.disconnectTo(result, byHeight, fork);
+    // A reorg deeper than the walk-back bound: undo it first, then go forward block by block.
+    if (fork._id !== result.tipHash) await this.reorgTo(result, byHeight, fork, [], tracked);
     this.deps.log.info({ from: fork.height }, 'block scan going forward by height (long gap)');
     let parent: Pick<StoredHeader, '_id' | 'height' | 'bits'> = fork;
     for (let n = 0; n < this.maxForwardBlocks; n++) {
@@ -336,11 +408,18 @@ export class BlockScanner {
     await this.deps.store.prune(result.tipHeight);
   }
 
-  /** Undoes what our blocks above `fork` confirmed, then moves the position back to it. */
-  private async disconnectTo(
+  /**
+   * A reorg: undoes what our blocks above `fork` confirmed and applies the new branch (`branch`,
+   * oldest first, possibly none) in one evaluation per payment at the new tip, so money that
+   * moved to the new branch is never seen as lost in between (no false review flags). Every
+   * payment in flight is evaluated at the new height too: the chain may have got shorter.
+   */
+  private async reorgTo(
     result: ScanResult,
     byHeight: Map<number, StoredHeader>,
     fork: StoredHeader,
+    branch: BlockSummary[],
+    tracked: Tracked,
   ): Promise<void> {
     const gone: string[] = [];
     for (let h = result.tipHeight; h > fork.height; h--) {
@@ -348,43 +427,85 @@ export class BlockScanner {
       if (header) gone.push(header._id);
     }
     this.deps.log.warn(
-      { fork: fork._id, forkHeight: fork.height, disconnected: gone.length },
-      'reorg: disconnecting blocks',
+      {
+        fork: fork._id,
+        forkHeight: fork.height,
+        disconnected: gone.length,
+        connected: branch.length,
+      },
+      'reorg',
     );
+    // The new branch is checked whole before anything is written.
+    const headers: StoredHeader[] = [];
+    let parent: Pick<StoredHeader, '_id' | 'height' | 'bits'> = fork;
+    for (const summary of branch) {
+      this.checkLink(summary, parent);
+      const header = {
+        _id: summary.hash,
+        height: parent.height + 1,
+        prevHash: summary.prevHash,
+        bits: summary.bits,
+        time: summary.time,
+      };
+      headers.push(header);
+      parent = header;
+    }
+    const newTip = { hash: parent._id, height: parent.height };
     const goneSet = new Set(gone);
-    const unconfirm = (outputs: readonly PaidOutput[]): ObservedOutput[] =>
-      outputs.map((o) => {
-        const reorged =
-          o.blockHash !== undefined
-            ? goneSet.has(o.blockHash)
-            : (o.blockHeight ?? -1) > fork.height;
-        return reorged ? { ...o, blockHash: undefined, blockHeight: undefined } : o;
-      });
-    // Every payment in flight is evaluated at the (lower) fork height, not just the reorged ones.
+    const steps = branch.map((summary, i) => ({
+      summary,
+      height: fork.height + 1 + i,
+      changes: changesOf(summary, tracked),
+    }));
+    const edit = (id: string) => (outputs: readonly PaidOutput[]) => {
+      let next = unconfirmIn(outputs, goneSet, fork.height);
+      for (const step of steps) {
+        const change = step.changes.get(id);
+        if (change) next = applyChange(next, change, step.height, step.summary.hash);
+      }
+      return next;
+    };
     const affected = new Map<string, IssuedPayment>();
+    const touched = new Set(steps.flatMap((step) => [...step.changes.keys()]));
+    for (const p of await this.deps.repo.findByIds([...touched])) affected.set(p._id, p);
     for (const p of await this.deps.repo.listConfirmedIn(gone)) affected.set(p._id, p);
     for (const p of await this.deps.repo.listInFlight())
       if (!affected.has(p._id)) affected.set(p._id, p);
     this.fence('reorg');
     await forEachLimit([...affected.values()], this.deps.concurrency, async (p) => {
-      if (
-        (await this.deps.updater.update(p, unconfirm, fork.height, { force: true })) === 'changed'
-      )
-        result.changed++;
+      const outcome = await this.deps.updater.update(p, edit(p._id), newTip.height, {
+        force: true,
+      });
+      if (outcome === 'changed') result.changed++;
     });
     this.fence('reorg');
-    if (
-      !(await this.deps.store.moveTip(
-        result.tipHash,
-        { hash: fork._id, height: fork.height },
-        this.deps.now(),
-      ))
-    )
+    for (const header of headers) await this.deps.store.saveHeader(header);
+    if (!(await this.deps.store.moveTip(result.tipHash, newTip, this.deps.now())))
       throw new ScanMovedError();
     await this.deps.store.deleteHeaders(gone);
+    for (const summary of branch)
+      for (const txid of [...summary.included, ...summary.conflicted]) result.settled.add(txid);
     result.disconnected += gone.length;
-    result.tipHash = fork._id;
-    result.tipHeight = fork.height;
+    result.applied += branch.length;
+    result.tipHash = newTip.hash;
+    result.tipHeight = newTip.height;
+  }
+
+  private checkLink(
+    summary: BlockSummary,
+    parent: Pick<StoredHeader, '_id' | 'height' | 'bits'>,
+  ): void {
+    if (summary.prevHash !== parent._id)
+      throw new BlockVerificationError(summary.hash, `does not link to ${parent._id}`);
+    if (parent.bits !== undefined) {
+      const verdict = checkDifficultyTransition(
+        this.deps.network,
+        parent.height + 1,
+        parent.bits,
+        summary.bits,
+      );
+      if (!verdict.ok) throw new BlockVerificationError(summary.hash, verdict.reason);
+    }
   }
 
   private async applyAndRecord(
@@ -394,17 +515,7 @@ export class BlockScanner {
     tracked: Tracked,
   ): Promise<void> {
     const height = parent.height + 1;
-    if (summary.prevHash !== parent._id)
-      throw new BlockVerificationError(summary.hash, `does not link to ${parent._id}`);
-    if (parent.bits !== undefined) {
-      const verdict = checkDifficultyTransition(
-        this.deps.network,
-        height,
-        parent.bits,
-        summary.bits,
-      );
-      if (!verdict.ok) throw new BlockVerificationError(summary.hash, verdict.reason);
-    }
+    this.checkLink(summary, parent);
     result.changed += await this.applyToPayments(summary, height, height, tracked);
     for (const txid of [...summary.included, ...summary.conflicted]) result.settled.add(txid);
     this.fence('block');
@@ -435,58 +546,16 @@ export class BlockScanner {
     evaluateAt: number,
     tracked: Tracked,
   ): Promise<number> {
-    interface Change {
-      confirm: Map<string, MatchedOutput>;
-      confirmTxids: Set<string>;
-      remove: Set<string>;
-    }
-    const changes = new Map<string, Change>();
-    const changeOf = (id: string): Change => {
-      let change = changes.get(id);
-      if (!change) {
-        change = { confirm: new Map(), confirmTxids: new Set(), remove: new Set() };
-        changes.set(id, change);
-      }
-      return change;
-    };
-    for (const m of summary.matched) changeOf(m.paymentId).confirm.set(outpointKey(m), m);
-    for (const txid of summary.included)
-      for (const id of tracked.txids.get(txid) ?? []) changeOf(id).confirmTxids.add(txid);
-    for (const txid of summary.conflicted)
-      for (const id of tracked.txids.get(txid) ?? []) changeOf(id).remove.add(txid);
+    const changes = changesOf(summary, tracked);
     if (changes.size === 0) return 0;
-
     this.fence('block');
     const payments = await this.deps.repo.findByIds([...changes.keys()]);
     let changed = 0;
     await forEachLimit(payments, this.deps.concurrency, async (payment) => {
       const change = changes.get(payment._id);
       if (!change) return;
-      const edit = (outputs: readonly PaidOutput[]): ObservedOutput[] => {
-        const confirmed = (o: ObservedOutput): ObservedOutput => {
-          return { ...o, blockHeight: height, blockHash: summary.hash, spends: undefined };
-        };
-        const next: ObservedOutput[] = outputs
-          .filter((o) => !change.remove.has(o.txid))
-          .map((o) =>
-            change.confirmTxids.has(o.txid) || change.confirm.has(outpointKey(o))
-              ? confirmed(o)
-              : o,
-          );
-        const have = new Set(next.map(outpointKey));
-        for (const m of change.confirm.values()) {
-          if (have.has(outpointKey(m))) continue;
-          next.push(
-            confirmed({
-              txid: m.txid,
-              vout: m.vout,
-              valueSats: m.valueSats,
-              signalsRbf: m.signalsRbf,
-            }),
-          );
-        }
-        return next;
-      };
+      const edit = (outputs: readonly PaidOutput[]) =>
+        applyChange(outputs, change, height, summary.hash);
       if ((await this.deps.updater.update(payment, edit, evaluateAt)) === 'changed') changed++;
     });
     return changed;

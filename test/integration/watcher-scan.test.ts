@@ -226,6 +226,24 @@ describe('reorgs', () => {
     expect((await d!.ledger.balance('reorg-late')).balance).toBe(5);
   });
 
+  it('moves a credited payment to the new branch of a 3-block reorg without a false review flag', async () => {
+    await start();
+    await cycle();
+    const p = await create('reorg-moved', 20_000);
+    chain.pay(p.address, 20_000);
+    chain.mine(3);
+    await cycle();
+    const before = await stored(p.id);
+    expect(before.credit?.state).toBe('done');
+    chain.reorg(3, { blocks: 4 }); // the transaction is mined again in the new branch
+    const report = await cycle();
+    expect(report).toMatchObject({ blocksDisconnected: 3, blocksApplied: 4 });
+    const after = await stored(p.id);
+    expect(after).toMatchObject({ status: 'confirmed', needsReview: false, confirmations: 4 });
+    expect(after.outputs[0]?.blockHash).not.toBe(before.outputs[0]?.blockHash);
+    expect(after.outputs[0]?.blockHash).toBe(await chain.blockHashAt(chain.tipHeightNow - 3));
+  });
+
   it('follows a shorter chain after blocks are invalidated', async () => {
     await start();
     await cycle();
