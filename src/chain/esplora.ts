@@ -48,6 +48,11 @@ export interface EsploraChainSourceOptions {
   maxDelayMs?: number;
   /** Every HTTP request sent (each attempt) is recorded here. */
   budget?: RequestBudget;
+  /**
+   * Told of every raw block refused by verification, with the host that served it (for the
+   * daemon's log), also when the next base URL then serves the block.
+   */
+  onBlockRefused?: (refusal: BlockVerificationError) => void;
   /** For tests: how to wait, the jitter source in [0, 1), and the clock (ms) the budget reads. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -335,6 +340,7 @@ export class EsploraChainSource implements ChainSource {
   private readonly semaphore: Semaphore;
   /** Every request sent is recorded in it (absent: not counted against any budget). */
   readonly budget: RequestBudget | undefined;
+  private readonly onBlockRefused: ((refusal: BlockVerificationError) => void) | undefined;
   /** Index of the base URL that answered last; every call starts there. */
   private preferred = 0;
   private counters: EsploraStats = EsploraChainSource.emptyStats();
@@ -370,6 +376,7 @@ export class EsploraChainSource implements ChainSource {
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.budget = options.budget;
+    this.onBlockRefused = options.onBlockRefused;
     this.semaphore = new Semaphore(options.maxConcurrency);
     const headers: Record<string, string> = { accept: 'application/json, text/plain' };
     this.token = options.bearerToken === '' ? undefined : options.bearerToken;
@@ -737,10 +744,13 @@ export class EsploraChainSource implements ChainSource {
           if (err instanceof InvalidBlock) {
             this.record('invalid-block');
             this.bump(this.counters.refusedBlocks, lastHost);
-            refused.set(
-              index,
-              new BlockVerificationError(err.refusal.hash, err.refusal.reason, lastHost),
+            const refusal = new BlockVerificationError(
+              err.refusal.hash,
+              err.refusal.reason,
+              lastHost,
             );
+            refused.set(index, refusal);
+            this.onBlockRefused?.(refusal);
             lastOutcome = 'invalid-block';
             continue;
           }

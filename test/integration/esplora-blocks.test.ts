@@ -88,8 +88,10 @@ describe('EsploraChainSource refuses blocks a server forged', () => {
   it('takes the block from the next URL when the first one tampered with it, and counts the refusal', async () => {
     const { hash, txid } = await minedPayment();
     const liar = await profile({ tamperBlock: 1 });
-    const source = client([liar.url, lab.esploraUrl]);
+    const told: BlockVerificationError[] = [];
+    const source = client([liar.url, lab.esploraUrl], { onBlockRefused: (e) => told.push(e) });
     const block = await source.block(hash);
+    expect(told).toMatchObject([{ hash, source: host }]);
     expect(block?.hash).toBe(hash);
     expect(block?.transactions.map((tx) => tx.txid)).toContain(txid);
     const stats = source.stats();

@@ -54,8 +54,8 @@ export function headerHash(header: Uint8Array): string {
 
 /**
  * A copy of `raw` with one byte flipped inside the first input's outpoint of the second
- * transaction (the first when the block has only a coinbase): the transaction still decodes,
- * its txid changes, the header does not.
+ * transaction (in the coinbase's locktime when the block has nothing else): the transaction
+ * still decodes, its txid changes, the header does not.
  */
 export function tamperRawBlock(raw: Buffer): Buffer {
   const block = bitcoin.Block.fromBuffer(raw);
@@ -65,9 +65,13 @@ export function tamperRawBlock(raw: Buffer): Buffer {
   let offset = 80 + (count < 0xfd ? 1 : count <= 0xffff ? 3 : 5);
   for (let i = 0; i < victim; i++) offset += txs[i]!.byteLength();
   const tx = txs[victim]!;
-  const inputs = tx.ins.length;
-  // version, [marker, flag], input count, then the first outpoint's txid.
-  offset += 4 + (tx.hasWitnesses() ? 2 : 0) + (inputs < 0xfd ? 1 : 3) + 7;
+  if (victim === 0) {
+    // A coinbase's outpoint must stay null: flip a locktime byte instead (its last byte).
+    offset += tx.byteLength() - 1;
+  } else {
+    // version, [marker, flag], input count, then inside the first outpoint's txid.
+    offset += 4 + (tx.hasWitnesses() ? 2 : 0) + (tx.ins.length < 0xfd ? 1 : 3) + 7;
+  }
   const copy = Buffer.from(raw);
   copy[offset] = copy[offset]! ^ 0x01;
   return copy;
