@@ -411,6 +411,12 @@ export class DaemonMetrics {
       'outcome',
       (s) => s.outcomes,
     );
+    byKey(
+      'chain_blocks_refused_total',
+      'Raw blocks refused by verification (tampered, or no valid proof of work), by server host',
+      'host',
+      (s) => s.refusedBlocks,
+    );
     new Counter({
       name: name('chain_retries_total'),
       help: 'Chain API requests beyond the first of each call',
