@@ -294,6 +294,8 @@ export class MemoryChainSource implements ChainSource {
   /**
    * Pops the last `n` blocks (they become stale, and stay invalid until `reconsider`). Their
    * transactions return to the mempool unless `drop` says otherwise. Returns the new tip height.
+   * Like `invalidateblock`, it is an invalidation: should a longer valid stale branch exist
+   * (one brought back by `reconsider`), that branch becomes the best chain.
    */
   disconnect(n = 1, options: DisconnectOptions = {}): number {
     if (!Number.isSafeInteger(n) || n < 1 || n > this.tipHeightNow)
