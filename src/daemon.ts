@@ -5,8 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
+import { RequestBudget, defaultRequestLimit } from './chain/budget.js';
 import { EsploraChainSource } from './chain/esplora.js';
-import type { Config } from './config/config.js';
+import { type Config, esploraUrls } from './config/config.js';
 import { Ledger } from './ledger/ledger.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
@@ -21,6 +22,7 @@ import {
   type RateProvider,
 } from './pricing/rates.js';
 import { AddressCounter } from './storage/address-counter.js';
+import { ChainStateStore } from './storage/chain-state.js';
 import { type MongoHandle, connectMongo } from './storage/mongo.js';
 import { PaymentRepository } from './storage/payments.js';
 import { type Destination, Forwarder, type ForwarderDeps } from './forwarding/forwarder.js';
@@ -61,6 +63,21 @@ export function policyFrom(config: Config): Policy {
     creditMode: p.creditMode,
     settledConfirmations: p.settledConfirmations,
   };
+}
+
+/**
+ * The chain request budget: `chain.maxRequestsPerHour`, or when absent the default for the
+ * configured URLs (600 for a public capped API, unlimited for one's own); 0 means unlimited.
+ */
+export function requestBudgetFor(config: Config): RequestBudget {
+  const configured = config.chain.maxRequestsPerHour;
+  const limit =
+    configured === undefined
+      ? defaultRequestLimit(esploraUrls(config))
+      : configured === 0
+        ? null
+        : configured;
+  return new RequestBudget(limit);
 }
 
 /** How long `/readyz` waits for MongoDB and for the chain API. */
@@ -145,16 +162,20 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const outbox = new WebhookOutbox(mongo.db, now);
     const sweeps = new SweepRepository(mongo.db, now);
     const counter = new AddressCounter(mongo.db);
+    const chainState = new ChainStateStore(mongo.db);
     await sweeps.ensureIndexes();
+    await chainState.ensureIndexes();
     await Promise.all([repo.ensureIndexes(), ledger.ensureIndexes(), outbox.ensureIndexes()]);
-    const chain = options.chain ?? EsploraChainSource.fromConfig(config);
+    const budget = requestBudgetFor(config);
+    const chain = options.chain ?? EsploraChainSource.fromConfig(config, { budget });
     const payments = new PaymentService({
       repo,
       counter,
       wallet,
       chain,
-      // The lead rewires this to the block scanner's tip once it lands.
-      currentHeight: async () => (await chain.tip()).height,
+      // The scan's position costs no request; before the first scan, one tip-height request.
+      currentHeight: async () =>
+        (await chainState.scanState())?.tipHeight ?? (await chain.tipHeight()),
       ...(config.wallet.gapLimit !== undefined && { gapLimit: config.wallet.gapLimit }),
       log: log.child({ component: 'payments' }),
       rates: options.rates ?? rateProviderFor(config.rates),
@@ -196,6 +217,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       webhookEvents: outbox.collection,
       sweeps: sweeps.sweeps,
       ...(chain instanceof EsploraChainSource && { chain }),
+      budget,
       leading: () => loop.leading,
       log: log.child({ component: 'metrics' }),
     });
@@ -211,10 +233,21 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const watcher = new PaymentWatcher({
       repo,
       chain,
+      chainState,
+      scan: {
+        network: config.network,
+        ...(config.chain.scanFromHeight !== undefined && {
+          scanFromHeight: config.chain.scanFromHeight,
+        }),
+        mempoolViewWindowMs: config.watcher.mempoolViewWindowSeconds * 1000,
+        mempoolNewPaymentMs: config.watcher.mempoolNewPaymentSeconds * 1000,
+        intervalMs: config.watcher.intervalSeconds * 1000,
+      },
       ledger,
       outbox,
       ...(dispatcher && { dispatcher }),
       ...(forwarder && { forwarder }),
+      budget,
       policy: policyFrom(config),
       view,
       concurrency: config.watcher.concurrency,

@@ -15,6 +15,7 @@ import { apiKey } from './cli/api-key.js';
 import { configCheck } from './cli/config-check.js';
 import { derive } from './cli/derive.js';
 import { reconcile } from './cli/reconcile.js';
+import { rescan } from './cli/rescan.js';
 import { serve } from './cli/serve.js';
 import { sweepStray } from './cli/sweep-stray.js';
 import { USAGE, UsageError } from './cli/usage.js';
@@ -39,6 +40,8 @@ async function main(argv: string[]): Promise<number | undefined> {
       return apiKey(args);
     case 'sweep-stray':
       return sweepStray(args);
+    case 'rescan':
+      return rescan(args);
     default:
       throw new UsageError(command === undefined ? 'no command' : `unknown command ${command}`);
   }

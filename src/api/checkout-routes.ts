@@ -1,6 +1,6 @@
 /** The payer-facing pages: no login, nothing private (no user id, no merchant metadata). */
-import type { FastifyInstance } from 'fastify';
-import { type ViewContext, checkoutView, isIssued } from '../payments/payment.js';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { type Payment, type ViewContext, checkoutView, isIssued } from '../payments/payment.js';
 import type { PaymentService } from '../payments/payment-service.js';
 import { CHECKOUT_CSS, CHECKOUT_JS } from '../checkout/assets.js';
 import {
@@ -24,6 +24,15 @@ const idParams = {
 
 export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOptions): void {
   const { payments, view, now } = options;
+  // A payer looking at the page is waiting: the watcher checks that address's mempool. A failed
+  // note never fails the page; the payment is still found by the next block.
+  const noteView = async (payment: Payment, log: FastifyBaseLogger) => {
+    try {
+      await payments.markViewed(payment);
+    } catch (err) {
+      log.warn({ err, paymentId: payment._id }, 'could not record the checkout view');
+    }
+  };
 
   app.get<{ Params: { id: string } }>(
     '/pay/:id',
@@ -37,6 +46,7 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
         .type('text/html; charset=utf-8');
       const payment = await payments.get(request.params.id);
       if (!payment || !isIssued(payment)) return reply.status(404).send(renderNotFoundPage());
+      await noteView(payment, request.log);
       return renderCheckoutPage(payment, view, now());
     },
   );
@@ -55,6 +65,7 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
       void reply.header('cache-control', 'no-store');
       const payment = await payments.get(request.params.id);
       if (!payment || !isIssued(payment)) throw notFound('payment');
+      await noteView(payment, request.log);
       return checkoutView(payment, view, now());
     },
   );

@@ -61,8 +61,60 @@ export class BroadcastRejectedError extends Error {
   }
 }
 
+/** One transaction of a block, reduced to what matching needs. */
+export interface BlockTransaction {
+  txid: string;
+  /** Every output, with its scriptPubKey as lower-case hex (the key watched scripts are matched on). */
+  outputs: { vout: number; script: string; valueSats: number }[];
+  /** The outpoints its inputs spend (none for a coinbase). */
+  spends: { txid: string; vout: number }[];
+  signalsRbf: boolean;
+}
+
+/**
+ * A block as the chain source delivers it: already checked against the hash it was asked for
+ * (double-SHA256 of the header), its merkle root and its proof of work. The parent link and the
+ * height come from the caller's header chain.
+ */
+export interface VerifiedBlock {
+  hash: string;
+  prevHash: string;
+  merkleRoot: string;
+  /** Compact difficulty target of the header. */
+  bits: number;
+  /** Header time, Unix seconds. */
+  time: number;
+  transactions: BlockTransaction[];
+}
+
+/** A server sent a block that is not the block asked for (tampered, or no valid proof of work). */
+export class BlockVerificationError extends Error {
+  constructor(
+    readonly hash: string,
+    readonly reason: string,
+    /** The base URL that served it, when known. */
+    readonly source?: string,
+  ) {
+    super(`block ${hash} refused: ${reason}`);
+    this.name = 'BlockVerificationError';
+  }
+}
+
 export interface ChainSource {
+  /** Height and hash of the best block, read consistently (several requests with Esplora). */
   tip(): Promise<ChainTip>;
+  /** Hash of the best block: one request, the block scan's per-cycle cost. */
+  tipHash(): Promise<string>;
+  /** Height of the best block: one request. */
+  tipHeight(): Promise<number>;
+  /**
+   * The block with `hash`, fetched raw once and verified (hash, merkle root, proof of work). A
+   * server whose block fails verification is counted and the next base URL is tried; when none
+   * serves a valid one, BlockVerificationError. undefined when no server knows the block.
+   */
+  block(hash: string): Promise<VerifiedBlock | undefined>;
+  /** Unconfirmed transactions paying to or spending from `address` (Esplora: at most 50). */
+  addressMempool(address: string): Promise<ChainTransaction[]>;
   /** Hash of the best-chain block at `height`, or undefined above the tip. */
   blockHashAt(height: number): Promise<string | undefined>;
   /** Every transaction paying to or spending from `address`, mempool and confirmed, all pages. */
@@ -75,4 +127,6 @@ export interface ChainSource {
   broadcast(rawHex: string): Promise<string>;
   /** Confirmation target (blocks) → sat/vB; may be empty. */
   feeEstimates(): Promise<Record<string, number>>;
+  /** Whether a mempool or confirmed transaction spends `txid:vout`, and which one. */
+  outspend(txid: string, vout: number): Promise<{ spent: boolean; txid?: string }>;
 }

@@ -15,7 +15,10 @@ import axios, { type AxiosInstance } from 'axios';
 import * as bitcoin from 'bitcoinjs-lib';
 import { type Config, esploraUrls } from '../config/config.js';
 import { BITCOIN_NETWORKS, type NetworkName } from '../wallet/networks.js';
+import { parseVerifiedBlock } from './block.js';
+import type { RequestBudget } from './budget.js';
 import {
+  BlockVerificationError,
   BroadcastRejectedError,
   type ChainSource,
   ChainSourceError,
@@ -23,6 +26,7 @@ import {
   type ChainTransaction,
   type TxOutput,
   type TxStatus,
+  type VerifiedBlock,
 } from './chain-source.js';
 
 export interface EsploraChainSourceOptions {
@@ -42,9 +46,17 @@ export interface EsploraChainSourceOptions {
   baseDelayMs?: number;
   /** Longest single wait, Retry-After included (default 2000 ms). */
   maxDelayMs?: number;
-  /** For tests: how to wait, and the jitter source in [0, 1). */
+  /** Every HTTP request sent (each attempt) is recorded here. */
+  budget?: RequestBudget;
+  /**
+   * Told of every raw block refused by verification, with the host that served it (for the
+   * daemon's log), also when the next base URL then serves the block.
+   */
+  onBlockRefused?: (refusal: BlockVerificationError) => void;
+  /** For tests: how to wait, the jitter source in [0, 1), and the clock (ms) the budget reads. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  now?: () => number;
 }
 
 /** What one HTTP attempt came to. */
@@ -57,7 +69,9 @@ export type EsploraOutcome =
   | 'timeout'
   | 'network'
   | 'truncated'
-  | 'malformed';
+  | 'malformed'
+  /** A raw block that failed verification (wrong hash, merkle root or proof of work). */
+  | 'invalid-block';
 
 export interface EsploraStats {
   /** Logical calls (one `transaction()` is one call, however many attempts it took). */
@@ -70,11 +84,24 @@ export interface EsploraStats {
   failures: Record<string, number>;
   /** Requests beyond each call's first. */
   retries: number;
+  /** Raw blocks refused by verification, by the host of the base URL that served them. */
+  refusedBlocks: Record<string, number>;
 }
 
 interface Answer {
   status: number;
+  /** The body as text (for a binary request, only when the status is not 2xx). */
   body: string;
+  /** The body as bytes, for a binary request. */
+  bytes?: Uint8Array;
+}
+
+/** A block the server sent that is not the block asked for: the next base URL is tried. */
+class InvalidBlock extends Error {
+  override readonly name = 'InvalidBlock';
+  constructor(readonly refusal: BlockVerificationError) {
+    super(refusal.reason);
+  }
 }
 
 /** A body without the shape we depend on: treated like an outage and retried. */
@@ -309,7 +336,11 @@ export class EsploraChainSource implements ChainSource {
   private readonly maxDelayMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly now: () => number;
   private readonly semaphore: Semaphore;
+  /** Every request sent is recorded in it (absent: not counted against any budget). */
+  readonly budget: RequestBudget | undefined;
+  private readonly onBlockRefused: ((refusal: BlockVerificationError) => void) | undefined;
   /** Index of the base URL that answered last; every call starts there. */
   private preferred = 0;
   private counters: EsploraStats = EsploraChainSource.emptyStats();
@@ -343,6 +374,9 @@ export class EsploraChainSource implements ChainSource {
     this.maxDelayMs = options.maxDelayMs ?? 2000;
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+    this.budget = options.budget;
+    this.onBlockRefused = options.onBlockRefused;
     this.semaphore = new Semaphore(options.maxConcurrency);
     const headers: Record<string, string> = { accept: 'application/json, text/plain' };
     this.token = options.bearerToken === '' ? undefined : options.bearerToken;
@@ -398,9 +432,7 @@ export class EsploraChainSource implements ChainSource {
   async tip(): Promise<ChainTip> {
     let height = await this.tipHeight();
     for (let attempt = 0; attempt < 3; attempt++) {
-      const hash = await this.call('/blocks/tip/hash', '/blocks/tip/hash', (a) =>
-        this.ok(a, '/blocks/tip/hash', readHash),
-      );
+      const hash = await this.tipHash();
       const after = await this.tipHeight();
       if (after === height) return { height, hash };
       height = after;
@@ -409,6 +441,83 @@ export class EsploraChainSource implements ChainSource {
     if (hash === undefined)
       throw new ChainSourceError('the tip moved below its own height', '/block-height/:h');
     return { height, hash };
+  }
+
+  /** One request: the block scan's per-cycle cost. */
+  async tipHash(): Promise<string> {
+    return this.call('/blocks/tip/hash', '/blocks/tip/hash', (a) =>
+      this.ok(a, '/blocks/tip/hash', readHash),
+    );
+  }
+
+  async tipHeight(): Promise<number> {
+    return this.call('/blocks/tip/height', '/blocks/tip/height', (a) =>
+      this.ok(a, '/blocks/tip/height', readHeight),
+    );
+  }
+
+  /**
+   * One request per base URL tried: the raw block, verified (hash, merkle root, witness
+   * commitment, proof of work, and the network's difficulty limit when the network is known).
+   * A server whose block fails is counted in `refusedBlocks`, not asked again in this call, and
+   * the next one is tried; when every server that answered lied, BlockVerificationError.
+   */
+  async block(hash: string): Promise<VerifiedBlock | undefined> {
+    const endpoint = '/block/:hash/raw';
+    const id = this.checkHash(hash, endpoint);
+    return this.call(
+      endpoint,
+      `/block/${id}/raw`,
+      (a) => {
+        if (a.status === 404) return undefined;
+        // Any other non-2xx status ends the call as `ok` decides (it throws).
+        if (a.status < 200 || a.status >= 300) this.ok(a, endpoint, () => undefined);
+        if (a.bytes === undefined) throw new MalformedAnswer('no block bytes');
+        try {
+          return parseVerifiedBlock(
+            a.bytes,
+            id,
+            this.network === undefined ? {} : { network: this.network },
+          );
+        } catch (err) {
+          if (err instanceof BlockVerificationError) throw new InvalidBlock(err);
+          throw err;
+        }
+      },
+      { binary: true },
+    );
+  }
+
+  /** Unconfirmed transactions of `address`, newest first (Esplora answers at most 50). */
+  async addressMempool(address: string): Promise<ChainTransaction[]> {
+    const endpoint = '/address/:a/txs/mempool';
+    this.checkAddress(address, endpoint);
+    return this.call(endpoint, `/address/${encodeURIComponent(address)}/txs/mempool`, (a) =>
+      this.ok(a, endpoint, (body) => {
+        const txs = readTransactionList(body);
+        if (txs.some((tx) => tx.status.confirmed))
+          throw new MalformedAnswer('a confirmed transaction in a mempool list');
+        return txs;
+      }),
+    );
+  }
+
+  async outspend(txid: string, vout: number): Promise<{ spent: boolean; txid?: string }> {
+    const endpoint = '/tx/:txid/outspend/:vout';
+    const id = this.checkTxid(txid, endpoint);
+    if (!Number.isSafeInteger(vout) || vout < 0)
+      throw new RangeError(`vout must be a non-negative integer, got ${vout}`);
+    return this.call(endpoint, `/tx/${id}/outspend/${vout}`, (a) =>
+      this.ok(a, endpoint, (body) => {
+        const parsed = parseJson(body);
+        if (!isRecord(parsed) || typeof parsed.spent !== 'boolean')
+          throw new MalformedAnswer('outspend has no spent flag');
+        if (!parsed.spent) return { spent: false };
+        if (typeof parsed.txid !== 'string' || !HEX64.test(parsed.txid))
+          throw new MalformedAnswer('a spent outspend without the spending txid');
+        return { spent: true, txid: parsed.txid };
+      }),
+    );
   }
 
   async blockHashAt(height: number): Promise<string | undefined> {
@@ -495,7 +604,7 @@ export class EsploraChainSource implements ChainSource {
         }
         return this.ok(a, endpoint, readHash);
       },
-      hex,
+      { postBody: hex },
     );
   }
 
@@ -519,13 +628,21 @@ export class EsploraChainSource implements ChainSource {
   // ---- plumbing -------------------------------------------------------------------------
 
   private static emptyStats(): EsploraStats {
-    return { calls: {}, requests: {}, outcomes: {}, failures: {}, retries: 0 };
+    return {
+      calls: {},
+      requests: {},
+      outcomes: {},
+      failures: {},
+      retries: 0,
+      refusedBlocks: {},
+    };
   }
 
-  private async tipHeight(): Promise<number> {
-    return this.call('/blocks/tip/height', '/blocks/tip/height', (a) =>
-      this.ok(a, '/blocks/tip/height', readHeight),
-    );
+  private checkHash(hash: string, endpoint: string): string {
+    const normal = hash.toLowerCase();
+    if (!HEX64.test(normal))
+      throw new ChainSourceError('not a block hash (64 hex digits)', endpoint);
+    return normal;
   }
 
   private checkTxid(txid: string, endpoint: string): string {
@@ -534,8 +651,7 @@ export class EsploraChainSource implements ChainSource {
     return normal;
   }
 
-  private checkAddress(address: string): void {
-    const endpoint = '/address/:a/txs';
+  private checkAddress(address: string, endpoint = '/address/:a/txs'): void {
     if (this.network === undefined) {
       if (address.length === 0 || /[\s/?#]/.test(address))
         throw new ChainSourceError('not an address', endpoint);
@@ -586,7 +702,7 @@ export class EsploraChainSource implements ChainSource {
     endpoint: string,
     path: string,
     read: (answer: Answer) => T,
-    postBody?: string,
+    request: { postBody?: string; binary?: boolean } = {},
   ): Promise<T> {
     this.bump(this.counters.calls, endpoint);
     const count = this.baseUrls.length;
@@ -595,14 +711,17 @@ export class EsploraChainSource implements ChainSource {
     let lastStatus: number | undefined;
     let lastHost = '';
     let retryAfter: number | undefined;
-    for (let round = 0; round <= this.retries; round++) {
+    /** Base URLs that served an invalid block: a lie is not retried within the call. */
+    const refused = new Map<number, BlockVerificationError>();
+    for (let round = 0; round <= this.retries && refused.size < count; round++) {
       if (round > 0) await this.sleep(this.backoff(round, retryAfter));
       retryAfter = undefined;
       const start = this.preferred;
       for (let i = 0; i < count; i++) {
         const index = (start + i) % count;
+        if (refused.has(index)) continue;
         if (attempts++ > 0) this.counters.retries++;
-        const result = await this.attempt(index, endpoint, path, postBody);
+        const result = await this.attempt(index, endpoint, path, request);
         lastHost = this.hosts[index] ?? '';
         if (result.kind === 'failed') {
           this.record(result.outcome);
@@ -622,6 +741,19 @@ export class EsploraChainSource implements ChainSource {
             lastStatus = result.answer.status;
             continue;
           }
+          if (err instanceof InvalidBlock) {
+            this.record('invalid-block');
+            this.bump(this.counters.refusedBlocks, lastHost);
+            const refusal = new BlockVerificationError(
+              err.refusal.hash,
+              err.refusal.reason,
+              lastHost,
+            );
+            refused.set(index, refusal);
+            this.onBlockRefused?.(refusal);
+            lastOutcome = 'invalid-block';
+            continue;
+          }
           this.record('answer');
           this.preferred = index;
           if (err instanceof ChainSourceError) this.bump(this.counters.failures, endpoint);
@@ -633,6 +765,9 @@ export class EsploraChainSource implements ChainSource {
       }
     }
     this.bump(this.counters.failures, endpoint);
+    // A server that lied outranks one that was down: the caller learns a block was forged.
+    const refusal = [...refused.values()].at(-1);
+    if (refusal !== undefined) throw refusal;
     const statusText = lastStatus === undefined ? '' : `, last status ${lastStatus}`;
     throw new ChainSourceError(
       `esplora ${endpoint} failed after ${attempts} attempts (last: ${lastOutcome} from ${lastHost}${statusText})`,
@@ -645,10 +780,12 @@ export class EsploraChainSource implements ChainSource {
     index: number,
     endpoint: string,
     path: string,
-    postBody: string | undefined,
+    request: { postBody?: string; binary?: boolean },
   ): Promise<AttemptResult> {
+    const { postBody, binary = false } = request;
     return this.semaphore.run(async () => {
       this.bump(this.counters.requests, endpoint);
+      this.budget?.record(this.now());
       const url = `${this.baseUrls[index] ?? ''}${path}`;
       let status: number;
       let body: unknown;
@@ -659,6 +796,7 @@ export class EsploraChainSource implements ChainSource {
           method: postBody === undefined ? 'GET' : 'POST',
           data: postBody,
           headers: postBody === undefined ? {} : { 'content-type': 'text/plain' },
+          ...(binary && { responseType: 'arraybuffer' as const }),
           // `timeout` is reset by socket activity; the signal bounds the whole exchange.
           signal: AbortSignal.timeout(this.timeoutMs),
         });
@@ -679,6 +817,18 @@ export class EsploraChainSource implements ChainSource {
       if (status >= 500) return { kind: 'failed', outcome: 'server-error', status };
       if (status < 200 || (status >= 300 && status < 400))
         return { kind: 'failed', outcome: 'unexpected-status', status };
+      if (binary) {
+        // Node's adapter hands a Buffer; a browser-style adapter an ArrayBuffer.
+        const bytes =
+          body instanceof Uint8Array
+            ? body
+            : body instanceof ArrayBuffer
+              ? new Uint8Array(body)
+              : undefined;
+        if (bytes === undefined) return { kind: 'failed', outcome: 'malformed', status };
+        const text = status < 300 ? '' : Buffer.from(bytes).toString('utf8');
+        return { kind: 'answer', answer: { status, body: text, bytes } };
+      }
       if (typeof body !== 'string') return { kind: 'failed', outcome: 'malformed', status };
       return { kind: 'answer', answer: { status, body } };
     });

@@ -6,7 +6,8 @@ export const USAGE = `usage:
   satwatch reconcile [--json]
   satwatch derive <from-index> [count]
   satwatch api-key --id <id> --role merchant|admin
-  satwatch sweep-stray [--dry-run] [--gap <n>]`;
+  satwatch sweep-stray [--dry-run] [--gap <n>]
+  satwatch rescan --from <height> [--to <height>]`;
 
 export class UsageError extends Error {
   constructor(message: string) {

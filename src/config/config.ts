@@ -76,8 +76,21 @@ export interface Config {
     maxConcurrency: number;
     retries: number;
     bearerToken?: string;
+    /** Chain API requests allowed per rolling hour; absent: the URLs' default; 0: unlimited. */
+    maxRequestsPerHour?: number;
+    /** A new installation scans blocks from this height (default: from the tip at first start). */
+    scanFromHeight?: number;
   };
-  watcher: { enabled: boolean; intervalSeconds: number; concurrency: number; leaseSeconds: number };
+  watcher: {
+    enabled: boolean;
+    intervalSeconds: number;
+    concurrency: number;
+    leaseSeconds: number;
+    /** Checkouts viewed this recently get their address's mempool checked each cycle. */
+    mempoolViewWindowSeconds: number;
+    /** Payments created this recently get their address's mempool checked each cycle. */
+    mempoolNewPaymentSeconds: number;
+  };
   webhooks: { url?: string; secret?: string; timeoutMs: number; maxAttempts: number };
   /** How long a shutdown waits for the running watcher cycle. */
   shutdown: { timeoutMs: number };
@@ -175,10 +188,26 @@ export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; se
     { env: 'SATWATCH_CHAIN_MAX_CONCURRENCY', key: 'chain.maxConcurrency', kind: 'int' },
     { env: 'SATWATCH_CHAIN_RETRIES', key: 'chain.retries', kind: 'int' },
     { env: 'SATWATCH_CHAIN_BEARER_TOKEN', key: 'chain.bearerToken', kind: 'string', secret: true },
+    {
+      env: 'SATWATCH_CHAIN_MAX_REQUESTS_PER_HOUR',
+      key: 'chain.maxRequestsPerHour',
+      kind: 'int',
+    },
+    { env: 'SATWATCH_CHAIN_SCAN_FROM_HEIGHT', key: 'chain.scanFromHeight', kind: 'int' },
     { env: 'SATWATCH_WATCHER_ENABLED', key: 'watcher.enabled', kind: 'bool' },
     { env: 'SATWATCH_WATCHER_INTERVAL_SECONDS', key: 'watcher.intervalSeconds', kind: 'int' },
     { env: 'SATWATCH_WATCHER_CONCURRENCY', key: 'watcher.concurrency', kind: 'int' },
     { env: 'SATWATCH_WATCHER_LEASE_SECONDS', key: 'watcher.leaseSeconds', kind: 'int' },
+    {
+      env: 'SATWATCH_WATCHER_MEMPOOL_VIEW_WINDOW_SECONDS',
+      key: 'watcher.mempoolViewWindowSeconds',
+      kind: 'int',
+    },
+    {
+      env: 'SATWATCH_WATCHER_MEMPOOL_NEW_PAYMENT_SECONDS',
+      key: 'watcher.mempoolNewPaymentSeconds',
+      kind: 'int',
+    },
     { env: 'SATWATCH_WEBHOOK_URL', key: 'webhooks.url', kind: 'string' },
     { env: 'SATWATCH_WEBHOOK_SECRET', key: 'webhooks.secret', kind: 'string', secret: true },
     { env: 'SATWATCH_WEBHOOK_TIMEOUT_MS', key: 'webhooks.timeoutMs', kind: 'int' },
@@ -340,17 +369,28 @@ const schema = {
         maxConcurrency: { type: 'integer', minimum: 1, maximum: 256 },
         retries: { type: 'integer', minimum: 0, maximum: 10 },
         bearerToken: { type: 'string', minLength: 1 },
+        maxRequestsPerHour: { type: 'integer', minimum: 0, maximum: 100000000 },
+        scanFromHeight: { type: 'integer', minimum: 0, maximum: 100000000 },
       },
     },
     watcher: {
       type: 'object',
       additionalProperties: false,
-      required: ['enabled', 'intervalSeconds', 'concurrency', 'leaseSeconds'],
+      required: [
+        'enabled',
+        'intervalSeconds',
+        'concurrency',
+        'leaseSeconds',
+        'mempoolViewWindowSeconds',
+        'mempoolNewPaymentSeconds',
+      ],
       properties: {
         enabled: { type: 'boolean' },
         intervalSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
         concurrency: { type: 'integer', minimum: 1, maximum: 256 },
         leaseSeconds: { type: 'integer', minimum: 2, maximum: 86400 },
+        mempoolViewWindowSeconds: { type: 'integer', minimum: 0, maximum: 86400 },
+        mempoolNewPaymentSeconds: { type: 'integer', minimum: 0, maximum: 86400 },
       },
     },
     shutdown: {

@@ -29,6 +29,8 @@ export interface MetricsSources {
   chain?: EsploraChainSource;
   /** Whether this process holds a valid watcher lease now (see Lease.leaseValid). */
   leading?: () => boolean;
+  /** The chain request budget: requests used in the rolling hour, and the limit (0: unlimited). */
+  budget?: { used(nowMs: number): number; limit: number | null };
   /** Longest wait for the MongoDB counts of one scrape (default 5000 ms). */
   queryTimeoutMs?: number;
   log?: { warn(obj: object, msg: string): void };
@@ -70,6 +72,12 @@ export class DaemonMetrics {
   private readonly paymentsCredited: Counter;
   private readonly lastCycle: Gauge;
   private readonly ticksSkipped: Counter;
+  private readonly blocksApplied: Counter;
+  private readonly blocksDisconnected: Counter;
+  private readonly blocksRefused: Counter;
+  private readonly scanHeight: Gauge;
+  private readonly mempoolChecks: Counter;
+  private readonly mempoolDeferred: Counter;
 
   constructor(sources: MetricsSources) {
     this.sources = sources;
@@ -168,6 +176,56 @@ export class DaemonMetrics {
       help: 'Scheduled watcher ticks skipped because the previous cycle was still running',
       registers,
     });
+    this.blocksApplied = new Counter({
+      name: name('watcher_blocks_applied_total'),
+      help: 'Blocks the block scan applied (matched and recorded)',
+      registers,
+    });
+    this.blocksDisconnected = new Counter({
+      name: name('watcher_blocks_disconnected_total'),
+      help: 'Blocks the block scan disconnected in reorgs',
+      registers,
+    });
+    this.blocksRefused = new Counter({
+      name: name('watcher_blocks_refused_total'),
+      help: 'Blocks refused because no chain server sent one that verifies (hash, merkle root, proof of work, difficulty, parent link)',
+      registers,
+    });
+    this.scanHeight = new Gauge({
+      name: name('watcher_scan_height'),
+      help: 'Height of the last block the block scan applied (-1: none yet)',
+      registers,
+    });
+    this.scanHeight.set(-1);
+    this.mempoolChecks = new Counter({
+      name: name('watcher_mempool_checks_total'),
+      help: 'Address mempool checks for watched or new checkouts',
+      registers,
+    });
+    this.mempoolDeferred = new Counter({
+      name: name('watcher_mempool_checks_deferred_total'),
+      help: 'Mempool checks left out of a cycle for lack of request budget',
+      registers,
+    });
+    const { budget } = sources;
+    if (budget) {
+      new Gauge({
+        name: name('chain_budget_used'),
+        help: 'Chain API requests made in the last hour (the request budget window)',
+        registers,
+        collect() {
+          this.set(budget.used(Date.now()));
+        },
+      });
+      new Gauge({
+        name: name('chain_budget_limit'),
+        help: 'Chain API requests allowed per hour (chain.maxRequestsPerHour; 0: unlimited)',
+        registers,
+        collect() {
+          this.set(budget.limit ?? 0);
+        },
+      });
+    }
     const { leading } = sources;
     if (leading) {
       new Gauge({
@@ -194,6 +252,12 @@ export class DaemonMetrics {
     this.cycleErrors.inc(report.errors);
     this.paymentsChanged.inc(report.changed);
     this.paymentsCredited.inc(report.credited);
+    this.blocksApplied.inc(report.blocksApplied);
+    this.blocksDisconnected.inc(report.blocksDisconnected);
+    this.blocksRefused.inc(report.blocksRefused);
+    this.mempoolChecks.inc(report.mempoolChecks);
+    this.mempoolDeferred.inc(report.mempoolDeferred);
+    if (report.tipHeight !== null) this.scanHeight.set(report.tipHeight);
     this.markCycle();
   }
 
@@ -357,6 +421,12 @@ export class DaemonMetrics {
       'Chain API HTTP requests by outcome (ok, answer, rate-limited, server-error, timeout, network, …)',
       'outcome',
       (s) => s.outcomes,
+    );
+    byKey(
+      'chain_blocks_refused_total',
+      'Raw blocks refused by verification (tampered, or no valid proof of work), by server host',
+      'host',
+      (s) => s.refusedBlocks,
     );
     new Counter({
       name: name('chain_retries_total'),

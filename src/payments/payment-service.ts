@@ -21,6 +21,8 @@ import { type IssuedPayment, type Payment, isIssued } from './payment.js';
 import { type QuoteLimits, type QuoteRequest, quotePayment } from './quote.js';
 import { initialTrackedState } from './state-machine.js';
 
+/** A checkout view is recorded at most this often per payment. */
+const VIEW_THROTTLE_MS = 10_000;
 export interface CreatePaymentInput extends QuoteRequest {
   userId: string;
   description?: string;
@@ -179,6 +181,17 @@ export class PaymentService {
 
   get(id: string): Promise<Payment | null> {
     return this.options.repo.findById(id);
+  }
+
+  /**
+   * Notes that the payer is looking at the checkout (the watcher checks the mempool of watched
+   * checkouts); written at most once per VIEW_THROTTLE_MS per payment.
+   */
+  async markViewed(payment: Payment): Promise<void> {
+    const now = this.now();
+    if (payment.lastViewedAt && now.getTime() - payment.lastViewedAt.getTime() < VIEW_THROTTLE_MS)
+      return;
+    await this.options.repo.markViewed(payment._id, now, VIEW_THROTTLE_MS);
   }
 
   async listByUser(userId: string, limit: number, cursor?: string): Promise<PaymentPage> {

@@ -63,6 +63,10 @@ export interface Payment extends Quote, TrackedState {
   version: number;
   outbox: OutboxRef[];
   lastCheckedAt?: Date;
+  /** The chain height the tracked state was last evaluated at (never lowered except by a reorg). */
+  evaluatedHeight?: number;
+  /** When the checkout page or its status was last requested (throttled): the payer is waiting. */
+  lastViewedAt?: Date;
   /** Set by forwarding once every output is swept and the payment is no longer watched. */
   sweepDone?: boolean;
   /** The sweep that forwarded this payment's coins, once broadcast. */

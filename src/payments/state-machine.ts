@@ -39,6 +39,11 @@ export interface PaidOutput {
    * the address from before the payment existed. Recorded, never counted or credited.
    */
   old?: boolean;
+  /**
+   * While unconfirmed: the outpoints its transaction spends (`txid:vout`), so a block spending
+   * one of them in another transaction shows the payment was double-spent.
+   */
+  spends?: string[];
 }
 
 export interface CreditDue {
@@ -180,6 +185,8 @@ function observeOutputs(
       if (tx.status.confirmed && tx.status.blockHeight !== undefined) {
         output.blockHeight = tx.status.blockHeight;
         if (tx.status.blockHash !== undefined) output.blockHash = tx.status.blockHash;
+      } else if (tx.spends.length > 0) {
+        output.spends = tx.spends.map((s) => `${s.txid}:${s.vout}`);
       }
       outputs.push(output);
     }
@@ -284,6 +291,12 @@ export function evaluatePayment(
     }
   }
   if (observed.some((o) => o.old === true)) flagReview(OLD_FUNDS_REASON);
+  if (!next.watching && outputs.some((o) => !before.has(`${o.txid}:${o.vout}`))) {
+    // New money on a payment no longer watched (the block scan finds any old address): its
+    // confirmations are followed again until it is deep enough.
+    next.watching = true;
+    events.push({ at: now, type: 'reopened', cause: 'new money arrived; watched again' });
+  }
   for (const o of current.outputs) {
     if (!after.has(`${o.txid}:${o.vout}`)) {
       events.push({
@@ -303,8 +316,15 @@ export function evaluatePayment(
     let status: PaymentStatus;
     let creditNow = false;
     const usesLateMoney = confirmedSats >= threshold && onTimeConfirmed < threshold;
+    // Money first seen after the monitoring window (a block scan finds any old address) is
+    // never credited automatically, whatever the late-payment policy.
+    const windowEnd = terms.expiresAt.getTime() + policy.expiryGraceMs + policy.monitoringMs;
+    const beyondWindow = outputs.some((o) => o.late && o.firstSeenAt.getTime() > windowEnd);
     if (confirmedSats >= threshold) {
-      if (usesLateMoney && policy.latePayments === 'review') {
+      if (usesLateMoney && beyondWindow) {
+        status = onTimeReceived > 0 ? 'underpaid' : 'expired';
+        flagReview('money arrived after the monitoring window; awaits review');
+      } else if (usesLateMoney && policy.latePayments === 'review') {
         status = onTimeReceived > 0 ? 'underpaid' : 'expired';
         flagReview('late payment awaits review (latePayments: review)');
       } else {
@@ -328,6 +348,7 @@ export function evaluatePayment(
         creditNow = creditsFor(terms, confirmedSats, 'proportional') > 0;
       }
     }
+    if (beyondWindow) flagReview('money arrived after the monitoring window; awaits review');
     if (outputs.some((o) => o.late) && !current.late) {
       next.late = true;
       webhooks.push('payment.late');

@@ -54,6 +54,13 @@ export class PaymentRepository {
     await this.collection.createIndex({ watching: 1 }, { name: 'watching' }, {});
     await this.collection.createIndex({ 'credit.state': 1 }, { name: 'credit_state' }, {});
     await this.collection.createIndex({ createdAt: -1, _id: -1 }, { name: 'created' }, {});
+    // The block scan: payments confirmed in a block (reorgs), and checkouts being watched.
+    await this.collection.createIndex({ 'outputs.blockHash': 1 }, { name: 'output_block' }, {});
+    await this.collection.createIndex(
+      { lastViewedAt: -1 },
+      { name: 'last_viewed', sparse: true },
+      {},
+    );
   }
 
   async insert(payment: Payment): Promise<void> {
@@ -112,6 +119,95 @@ export class PaymentRepository {
       .toArray() as Promise<IssuedPayment[]>;
   }
 
+  findByIds(ids: string[]): Promise<IssuedPayment[]> {
+    return this.collection
+      .find({ _id: { $in: ids }, address: { $exists: true } })
+      .toArray() as Promise<IssuedPayment[]>;
+  }
+
+  /** Payments with an output confirmed in one of `blockHashes` (disconnected by a reorg). */
+  listConfirmedIn(blockHashes: string[]): Promise<IssuedPayment[]> {
+    return this.collection
+      .find({ 'outputs.blockHash': { $in: blockHashes }, address: { $exists: true } })
+      .toArray() as Promise<IssuedPayment[]>;
+  }
+
+  /** Payments with an output not confirmed yet: their transactions are tracked by txid. */
+  listWithUnconfirmedOutputs(): Promise<IssuedPayment[]> {
+    return this.collection
+      .find({
+        outputs: { $elemMatch: { blockHeight: { $exists: false } } },
+        address: { $exists: true },
+      })
+      .toArray() as Promise<IssuedPayment[]>;
+  }
+
+  /** Payments in flight: still watched and paid something, so their confirmations move per block. */
+  listInFlight(): Promise<IssuedPayment[]> {
+    return this.collection
+      .find({ watching: true, 'outputs.0': { $exists: true }, address: { $exists: true } })
+      .toArray() as Promise<IssuedPayment[]>;
+  }
+
+  /** Payments past `expiredBefore` (expiry plus grace) still waiting, not credited. */
+  listExpiring(expiredBefore: Date): Promise<IssuedPayment[]> {
+    return this.collection
+      .find({
+        status: { $in: ['pending', 'confirming'] },
+        expiresAt: { $lt: expiredBefore },
+        credit: { $exists: false },
+        address: { $exists: true },
+      })
+      .toArray() as Promise<IssuedPayment[]>;
+  }
+
+  /**
+   * Payments someone may be waiting on: awaiting payment and viewed since `viewedSince` or created
+   * since `createdSince`; most recently viewed first.
+   */
+  async listAwaited(viewedSince: Date, createdSince: Date): Promise<IssuedPayment[]> {
+    const docs = (await this.collection
+      .find({
+        $or: [{ lastViewedAt: { $gte: viewedSince } }, { createdAt: { $gte: createdSince } }],
+        status: { $in: ['pending', 'confirming'] },
+        address: { $exists: true },
+      })
+      .toArray()) as IssuedPayment[];
+    const key = (p: Payment) => Math.max(p.lastViewedAt?.getTime() ?? 0, p.createdAt.getTime());
+    return docs.sort((a, b) => key(b) - key(a));
+  }
+
+  /** Notes a checkout view, at most once per `throttleMs` per payment. */
+  async markViewed(id: string, now: Date, throttleMs: number): Promise<void> {
+    await this.collection.updateOne(
+      {
+        _id: id,
+        $or: [
+          { lastViewedAt: { $exists: false } },
+          { lastViewedAt: { $lt: new Date(now.getTime() - throttleMs) } },
+        ],
+      },
+      { $set: { lastViewedAt: now } },
+    );
+  }
+
+  /** Whether any payment has an address (the block scan starting on a used database). */
+  async anyIssued(): Promise<boolean> {
+    return (
+      (await this.collection.findOne(
+        { address: { $exists: true } },
+        { projection: { _id: 1 } },
+      )) !== null
+    );
+  }
+
+  /** Watched payments created before `before`: the ones a new block scan looks up once by address. */
+  listWatchingCreatedBefore(before: Date): Promise<IssuedPayment[]> {
+    return this.collection
+      .find({ watching: true, createdAt: { $lt: before }, address: { $exists: true } })
+      .toArray() as Promise<IssuedPayment[]>;
+  }
+
   /**
    * Writes a new tracked state if nobody wrote since `version` was read. Returns the updated
    * payment, or null when another writer (a replica, an admin) got there first.
@@ -122,11 +218,17 @@ export class PaymentRepository {
     events: PaymentEvent[],
     outbox: OutboxRef[],
     now: Date,
+    evaluatedHeight?: number,
   ): Promise<Payment | null> {
     return this.collection.findOneAndUpdate(
       { _id: payment._id, version: payment.version },
       {
-        $set: { ...next, version: payment.version + 1, lastCheckedAt: now },
+        $set: {
+          ...next,
+          version: payment.version + 1,
+          lastCheckedAt: now,
+          ...(evaluatedHeight !== undefined && { evaluatedHeight }),
+        },
         $push: { events: { $each: events }, outbox: { $each: outbox } },
       },
       { returnDocument: 'after' },

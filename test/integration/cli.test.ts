@@ -292,6 +292,16 @@ describe('satwatch serve shuts down gracefully', () => {
       const payment = (await res.json()) as { id: string; address: string; amountSats: number };
       await lab.pay(payment.address, payment.amountSats);
       await lab.mine(3);
+      // An idle block-scan cycle is one request; two fresh unpaid checkouts add a mempool check
+      // each, so the cycle caught below is still running (seconds) when the signal arrives.
+      for (const userId of ['dave', 'erin']) {
+        const other = await fetch(`${base}/v1/payments`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${d.merchantKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ userId, price: { amount: '20000', currency: 'SAT' }, credits: 1 }),
+        });
+        expect(other.status).toBe(201);
+      }
       // Let the cycle that was running at the time finish, then catch the next one at its start:
       // it sees the 3 confirmations and has the credit to write.
       const done = cyclesDone(proc);

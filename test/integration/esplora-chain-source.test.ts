@@ -17,20 +17,19 @@ import { EsploraChainSource, type EsploraChainSourceOptions } from '../../src/ch
 import { LabClient } from '../lab/client.js';
 import type { FaultConfig } from '../lab/esplora/faults.js';
 import { freshKey, signSpend } from '../lab/keys.js';
-import { chainSourceContract } from '../support/chain-source-contract.js';
+import { chainSourceContract, labDriver } from '../support/chain-source-contract.js';
 import { type HttpStub, type StubHandler, startHttpStub } from '../support/http-stub.js';
 
-chainSourceContract(
-  'EsploraChainSource',
-  () =>
-    new EsploraChainSource({
-      baseUrls: [LabClient.fromState().esploraUrl],
-      timeoutMs: 10_000,
-      maxConcurrency: 8,
-      retries: 3,
-      network: 'regtest',
-    }),
-);
+chainSourceContract('EsploraChainSource', () => ({
+  source: new EsploraChainSource({
+    baseUrls: [LabClient.fromState().esploraUrl],
+    timeoutMs: 10_000,
+    maxConcurrency: 8,
+    retries: 3,
+    network: 'regtest',
+  }),
+  driver: labDriver(LabClient.fromState()),
+}));
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
@@ -613,6 +612,7 @@ describe('EsploraChainSource stats', () => {
       },
       outcomes: { ok: 4, 'server-error': 1, answer: 1 },
       failures: {},
+      refusedBlocks: {},
       retries: 1,
     });
   });
@@ -627,6 +627,7 @@ describe('EsploraChainSource stats', () => {
       requests: {},
       outcomes: {},
       failures: {},
+      refusedBlocks: {},
       retries: 0,
     });
   });

@@ -141,6 +141,14 @@ describe('GET /metrics', () => {
       0,
     );
     expect(sumOf(m, 'satwatch_chain_failures_total')).toBe(0);
+    // The block scan: where it stands, nothing refused, and the request budget (unlimited for
+    // the lab's own server, still counted).
+    expect(valueOf(m, 'satwatch_watcher_scan_height')).toBe(report!.tipHeight);
+    expect(valueOf(m, 'satwatch_watcher_blocks_refused_total')).toBe(0);
+    expect(valueOf(m, 'satwatch_chain_budget_limit')).toBe(0);
+    expect(valueOf(m, 'satwatch_chain_budget_used')).toBe(
+      sumOf(m, 'satwatch_chain_requests_total'),
+    );
     if (!(d.chain instanceof EsploraChainSource)) throw new Error('expected the Esplora source');
     const stats = d.chain.stats();
     expect(sumOf(m, 'satwatch_chain_requests_total')).toBe(
@@ -174,9 +182,8 @@ describe('GET /metrics', () => {
       const m = await scrape(broken);
       expect(valueOf(m, 'satwatch_watcher_cycles_total')).toBe(1);
       expect(valueOf(m, 'satwatch_watcher_cycle_errors_total')).toBe(1);
-      expect(valueOf(m, 'satwatch_chain_failures_total', { endpoint: '/blocks/tip/height' })).toBe(
-        1,
-      );
+      // A cycle starts with the tip hash (the block scan's one request per idle cycle).
+      expect(valueOf(m, 'satwatch_chain_failures_total', { endpoint: '/blocks/tip/hash' })).toBe(1);
       expect(valueOf(m, 'satwatch_chain_request_outcomes_total', { outcome: 'server-error' })).toBe(
         1,
       );

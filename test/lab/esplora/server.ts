@@ -7,7 +7,7 @@ import http from 'node:http';
 import { BtcdRpc, RpcError } from '../rpc.js';
 import { PayerWallet, type PayOutput } from '../payer.js';
 import { EsploraFacade, type Reply } from './facade.js';
-import { FaultProfile } from './faults.js';
+import { FaultProfile, forgeBadPow, tamperRawBlock } from './faults.js';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -81,8 +81,46 @@ async function serveWithFault(
       res.end('{"txid": "deadbeef", "vout": [ {"value": 12');
       return;
     case 'none':
-      send(res, await facade.handle(method, path, body));
+      send(res, await lyingReply(profile, method, path, body));
   }
+}
+
+/** The facade's answer, unless the profile lies about blocks (tamperBlock, badPow). */
+async function lyingReply(
+  profile: FaultProfile,
+  method: string,
+  path: string,
+  body: string,
+): Promise<Reply> {
+  const bare = path.split('?')[0]!.replace(/\/+$/, '');
+  const blockPath = /^\/block\/([0-9a-f]{64})\/(raw|header)$/.exec(bare);
+  if (method === 'GET' && profile.config.badPow === true) {
+    if (bare === '/blocks/tip/hash') {
+      const tip = await facade.handle('GET', '/blocks/tip/hash', '');
+      const real = await facade.handle('GET', `/block/${tip.body as string}/raw`, '');
+      if (real.type !== 'binary') return real;
+      const forged = forgeBadPow(real.body as Buffer);
+      profile.forged.set(forged.hash, forged.raw);
+      profile.stats.injected.badPow++;
+      return { status: 200, type: 'text', body: forged.hash };
+    }
+    const forged = blockPath ? profile.forged.get(blockPath[1]!) : undefined;
+    if (forged !== undefined) {
+      return blockPath![2] === 'raw'
+        ? { status: 200, type: 'binary', body: forged }
+        : { status: 200, type: 'text', body: forged.subarray(0, 80).toString('hex') };
+    }
+  }
+  const reply = await facade.handle(method, path, body);
+  if (
+    blockPath?.[2] === 'raw' &&
+    reply.status === 200 &&
+    reply.type === 'binary' &&
+    profile.rollTamper(path)
+  ) {
+    return { ...reply, body: tamperRawBlock(reply.body as Buffer) };
+  }
+  return reply;
 }
 
 async function control(method: string, path: string, body: string): Promise<Reply> {
