@@ -75,4 +75,12 @@ export interface ChainSource {
   broadcast(rawHex: string): Promise<string>;
   /** Confirmation target (blocks) → sat/vB; may be empty. */
   feeEstimates(): Promise<Record<string, number>>;
+  /** Whether output `vout` of `txid` is spent (mempool or chain), and by which transaction. */
+  outspend(txid: string, vout: number): Promise<Outspend>;
+}
+
+export interface Outspend {
+  spent: boolean;
+  /** The spending transaction, when spent. */
+  txid?: string;
 }

@@ -178,7 +178,7 @@ export class PaymentWatcher {
     report.credited = credit.credited;
     report.errors += credit.errors;
     if (this.deps.forwarder && report.tipHeight !== null) {
-      report.forwarding = await this.deps.forwarder.runCycle(report.tipHeight);
+      report.forwarding = await this.deps.forwarder.runCycle(report.tipHeight, { newBlock: true });
       report.errors += report.forwarding.errors;
     }
     report.published = await this.publishOutbox();
