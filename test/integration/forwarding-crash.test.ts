@@ -144,24 +144,48 @@ describe('a sweep left building by a process that died', () => {
     );
     try {
       await d.watcher.runCycle(); // this leader has started: its start-up recovery is done
-      // Deep enough to be settled at once: the payment is no longer watched when credited.
+      // Deep enough to be settled at once: the payment is no longer watched once credited.
       const made = await paidPayments(lab, d, [70_000], { confirm: 7 });
-      await crashAt(d, 'after-sweep-claim');
-      const [stranded] = await allSweeps(d);
-      expect(stranded).toMatchObject({ state: 'building' });
+      const tip = await lab.tipHeight();
+      const [issued] = await d.repo.listWatching();
+      await d.watcher.check(issued!, tip);
+      await d.watcher.creditDue();
+      const payment = (await d.repo.findById(made[0]!.id))!;
+      expect(payment).toMatchObject({ status: 'confirmed', watching: false });
+      // What another process that died right after claiming the coins leaves behind.
+      const inputs = payment.outputs.map((o) => ({
+        paymentId: payment._id,
+        txid: o.txid,
+        vout: o.vout,
+        valueSats: o.valueSats,
+        scriptType: payment.derivation!.scriptType,
+        index: payment.derivation!.index,
+      }));
+      const strandedId = 'swp_stranded_by_a_dead_process';
+      await d.sweeps.create({
+        _id: strandedId,
+        state: 'building',
+        mode: 'sign',
+        inputs,
+        destination: d.cold,
+        feeRate: 3.5,
+        vsize: 110,
+        feeSats: 385,
+        valueOutSats: 70_000 - 385,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+        events: [],
+      });
+      expect(await d.sweeps.claim(strandedId, inputs)).toBe(true);
 
       await d.watcher.runCycle(); // young: left alone (its builder may still be working)
-      expect((await d.sweeps.get(stranded!._id))?.state).toBe('building');
-      const payment = await d.mongo.db
-        .collection<Payment>('payments')
-        .findOne({ _id: made[0]!.id });
-      expect(payment?.watching).toBe(false);
+      expect((await d.sweeps.get(strandedId))?.state).toBe('building');
       // Claimed by a sweep still building is not swept: the payment must stay open.
-      expect(payment?.sweepDone).not.toBe(true);
+      expect((await d.repo.findById(payment._id))?.sweepDone).not.toBe(true);
 
-      offsetMs = 121_000;
+      offsetMs = 301_000; // past 120 s (and past the 5 minutes the old code waited)
       await d.watcher.runCycle();
-      expect(await d.sweeps.get(stranded!._id)).toMatchObject({
+      expect(await d.sweeps.get(strandedId)).toMatchObject({
         state: 'abandoned',
         claimsReleased: true,
       });
