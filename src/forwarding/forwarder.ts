@@ -44,6 +44,7 @@ import type { WatcherLog } from '../watcher/payment-watcher.js';
 import { auditCoins } from './coin-audit.js';
 import { ColdDestination, type Destination, DestinationMismatchError } from './cold-destination.js';
 import { failpoint } from './failpoints.js';
+import { type InputSpend, LIVE, bumpPending, familyOf, inputSpendOf } from './sweep-family.js';
 import {
   type SweepPlan,
   SweepError,
@@ -82,8 +83,6 @@ export interface ForwardReport {
   errors: number;
 }
 
-/** States in which a sweep may still end up on chain (or be signed): a family's live members. */
-const LIVE: SweepState[] = ['building', 'awaiting_signature', 'signed', 'broadcast'];
 /** A coin in a sweep in one of these states has left (or is leaving) the hot wallet. */
 const SWEPT: SweepState[] = ['broadcast', 'confirmed'];
 
@@ -105,14 +104,6 @@ export class TipUnknownError extends Error {
     this.name = 'TipUnknownError';
   }
 }
-
-/** Who spends a sweep's inputs on the chain now. */
-type InputSpend =
-  | { kind: 'unspent' }
-  | { kind: 'self' }
-  | { kind: 'family'; by: Sweep }
-  | { kind: 'duplicate'; of: Sweep }
-  | { kind: 'elsewhere'; spends: { input: SweepInputRecord; txid: string }[] };
 
 function planOf(sweep: Sweep, destination = sweep.destination): SweepPlan {
   return {
@@ -267,7 +258,7 @@ export class Forwarder {
         continue;
       }
       const waited = tipHeight - sweep.broadcastHeight;
-      if (waited >= settings.bumpAfterBlocks && !(await this.bumpPending(sweep))) {
+      if (waited >= settings.bumpAfterBlocks && !(await bumpPending(this.deps.sweeps, sweep))) {
         if (await this.bump(sweep)) report.bumped++;
       }
     }
@@ -291,7 +282,7 @@ export class Forwarder {
       },
       `confirmed in block ${blockHeight ?? '?'}`,
     );
-    for (const other of await this.familyOf(winner)) {
+    for (const other of await familyOf(sweeps, winner)) {
       if (!LIVE.includes(other.state)) continue;
       await sweeps.transition(
         other._id,
@@ -304,33 +295,6 @@ export class Forwarder {
     await sweeps.reassignClaims(winner.inputs.map(outpointKey), winner._id);
     log.info({ sweepId: winner._id, txid, blockHeight }, 'sweep confirmed');
     await this.recordOnPayments(winner, (p) => sweepConfirmed(p, txid, blockHeight, this.now()));
-  }
-
-  /** Every other sweep linked to `sweep` by fee bumps (its originals and replacements). */
-  private async familyOf(sweep: Sweep): Promise<Sweep[]> {
-    const { sweeps } = this.deps;
-    const members = new Map<string, Sweep>([[sweep._id, sweep]]);
-    let current = sweep;
-    while (current.bumpOf !== undefined && !members.has(current.bumpOf)) {
-      const parent = await sweeps.get(current.bumpOf);
-      if (!parent) break;
-      members.set(parent._id, parent);
-      current = parent;
-    }
-    const queue = [...members.values()];
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      for (const child of await sweeps.bumpsOf(next._id)) {
-        if (members.has(child._id)) continue;
-        members.set(child._id, child);
-        queue.push(child);
-      }
-    }
-    members.delete(sweep._id);
-    return [...members.values()];
-  }
-
-  private async bumpPending(sweep: Sweep): Promise<boolean> {
-    return (await this.deps.sweeps.bumpsOf(sweep._id)).some((b) => LIVE.includes(b.state));
   }
 
   /**
@@ -575,6 +539,7 @@ export class Forwarder {
           : 'PSBT ready for an admin to sign',
       );
       failpoint('after-sweep-psbt-stored');
+      if (!stored) await this.dropClaimsIfAbandoned(sweep);
       if (stored) {
         log.info(
           {
@@ -599,6 +564,7 @@ export class Forwarder {
     );
     if (!stored) {
       log.warn({ sweepId: sweep._id }, 'sweep abandoned while it was being signed; not broadcast');
+      await this.dropClaimsIfAbandoned(sweep);
       return latest();
     }
     failpoint('after-sweep-stored');
@@ -606,12 +572,19 @@ export class Forwarder {
     return latest();
   }
 
+  /** Our sweep was abandoned under us (its claims may have come after the release): give them back. */
+  private async dropClaimsIfAbandoned(sweep: Sweep): Promise<void> {
+    const { sweeps } = this.deps;
+    if (sweep.bumpOf || (await sweeps.get(sweep._id))?.state !== 'abandoned') return;
+    await sweeps.releaseClaims(sweep._id);
+  }
+
   /** Broadcasts a stored signed sweep and records it; true when it is out. */
   private async broadcast(sweep: Sweep): Promise<boolean> {
     const { chain, sweeps, log } = this.deps;
     if (!sweep.hex || !sweep.txid) return false;
     if (!(await this.paysConfiguredDestination(sweep))) return false;
-    const spend = await this.inputSpend(sweep);
+    const spend = await inputSpendOf(this.deps.chain, this.deps.sweeps, sweep);
     if (spend.kind === 'duplicate' || spend.kind === 'elsewhere') {
       await this.spentByOthers(sweep, spend);
       return false;
@@ -679,37 +652,6 @@ export class Forwarder {
   }
 
   /**
-   * Who spends the sweep's inputs now (Esplora outspend, one request per input). Spent by the
-   * sweep itself or by its family (bumps) is ours; the same txid on another sweep record is a
-   * duplicate (deterministic signatures rebuild the same transaction); anything else is not ours.
-   */
-  private async inputSpend(sweep: Sweep): Promise<InputSpend> {
-    const { chain, sweeps } = this.deps;
-    let family: Sweep[] | undefined;
-    const elsewhere: { input: SweepInputRecord; txid: string }[] = [];
-    let self = false;
-    let byFamily: Sweep | undefined;
-    for (const input of sweep.inputs) {
-      const spent = await chain.outspend(input.txid, input.vout);
-      if (!spent.spent || spent.txid === undefined) continue;
-      family ??= await this.familyOf(sweep);
-      if (spent.txid === sweep.txid) {
-        const ids = new Set([sweep._id, ...family.map((f) => f._id)]);
-        const other = (await sweeps.withTxid(spent.txid)).find((s) => !ids.has(s._id));
-        if (other) return { kind: 'duplicate', of: other };
-        self = true;
-        continue;
-      }
-      const relative = family.find((f) => f.txid === spent.txid);
-      if (relative) byFamily = relative;
-      else elsewhere.push({ input, txid: spent.txid });
-    }
-    if (elsewhere.length > 0) return { kind: 'elsewhere', spends: elsewhere };
-    if (byFamily) return { kind: 'family', by: byFamily };
-    return self ? { kind: 'self' } : { kind: 'unspent' };
-  }
-
-  /**
    * The coins are gone another way: never broadcast, never recorded as swept again. The claims
    * stay (no other sweep may try them); a duplicate hands them to the sweep that did spend them.
    */
@@ -745,7 +687,7 @@ export class Forwarder {
   }
 
   private async rebroadcast(sweep: Sweep): Promise<void> {
-    const spend = await this.inputSpend(sweep);
+    const spend = await inputSpendOf(this.deps.chain, this.deps.sweeps, sweep);
     if (spend.kind === 'duplicate' || spend.kind === 'elsewhere') {
       await this.spentByOthers(sweep, spend);
       return;
@@ -886,10 +828,29 @@ export class Forwarder {
       }
     }
     const owners = await sweeps.claimOwners(payments.flatMap((p) => p.outputs.map(outpointKey)));
-    await this.closeFinished(payments, owners);
+    const states = await sweeps.statesOf([...new Set(owners.values())]);
+    await this.releaseOrphanClaims(owners, states);
+    await this.closeFinished(payments, owners, states);
     return candidates
       .filter((c) => !owners.has(outpointKey(c)))
       .slice(0, settings.maxInputsPerSweep);
+  }
+
+  /**
+   * Claims an abandoned sweep still holds: its builder claimed after the sweep was abandoned
+   * (it saw that at its next write and stopped) or died before releasing them. They go back,
+   * and the coins are due again.
+   */
+  private async releaseOrphanClaims(
+    owners: Map<string, string>,
+    states: Map<string, SweepState>,
+  ): Promise<void> {
+    for (const owner of new Set(owners.values())) {
+      if (states.get(owner) !== 'abandoned') continue;
+      this.deps.log.warn({ sweepId: owner }, 'claims of an abandoned sweep released');
+      await this.deps.sweeps.releaseClaims(owner);
+      for (const [key, id] of owners) if (id === owner) owners.delete(key);
+    }
   }
 
   /**
@@ -899,8 +860,8 @@ export class Forwarder {
   private async closeFinished(
     payments: IssuedPayment[],
     owners: Map<string, string>,
+    states: Map<string, SweepState>,
   ): Promise<void> {
-    const states = await this.deps.sweeps.statesOf([...new Set(owners.values())]);
     const swept = (key: string) => {
       const owner = owners.get(key);
       const state = owner === undefined ? undefined : states.get(owner);
