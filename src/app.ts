@@ -38,6 +38,8 @@ export interface AppDeps {
   metrics: DaemonMetrics;
   /** `/readyz` */
   readiness: Readiness;
+  /** The chain tip height, for admin actions outside a watcher cycle ("forward now"). */
+  chainTipHeight?: () => Promise<number>;
   logger?: FastifyBaseLogger;
   now?: () => Date;
 }
@@ -93,7 +95,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(usersRoutes, { ledger: deps.ledger, auth });
   await app.register(adminRoutes, { repo: deps.repo, watcher: deps.watcher, auth, view });
   await app.register(webhookRoutes, { outbox: deps.outbox, auth });
-  await app.register(sweepsRoutes, { sweeps: deps.sweeps, forwarder: deps.forwarder, auth });
+  await app.register(sweepsRoutes, {
+    sweeps: deps.sweeps,
+    forwarder: deps.forwarder,
+    auth,
+    ...(deps.chainTipHeight && { chainTipHeight: deps.chainTipHeight }),
+  });
   checkoutRoutes(app, { payments: deps.payments, view, now });
   return app;
 }

@@ -25,7 +25,9 @@ import { AddressCounter } from './storage/address-counter.js';
 import { ChainStateStore } from './storage/chain-state.js';
 import { type MongoHandle, connectMongo } from './storage/mongo.js';
 import { PaymentRepository } from './storage/payments.js';
+import { pinColdDestination } from './forwarding/cold-destination.js';
 import { type Destination, Forwarder, type ForwarderDeps } from './forwarding/forwarder.js';
+import { SettingsRepository } from './storage/settings.js';
 import { SweepRepository } from './storage/sweeps.js';
 import { WalletAccount } from './wallet/account.js';
 import { parseExtendedKey } from './wallet/extended-key.js';
@@ -144,6 +146,11 @@ export interface DaemonOptions {
   /** Replace the configured rate provider or chain source (tests). */
   rates?: RateProvider;
   chain?: ChainSource;
+  /**
+   * The operator accepts a cold destination other than the one pinned in the database
+   * (`serve --accept-new-cold-destination`); otherwise such a start is refused.
+   */
+  acceptNewColdDestination?: boolean;
 }
 
 export async function createDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -212,6 +219,19 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       log: log.child({ component: 'forwarding' }),
       now,
     });
+    if (forwarder) {
+      await pinColdDestination(forwarder.cold, {
+        settings: new SettingsRepository(mongo.db),
+        outbox,
+        log,
+        now,
+        acceptChange: options.acceptNewColdDestination === true,
+      });
+      log.info(
+        { mode: forwarder.mode, ...forwarder.cold.describe() },
+        'forwarding to the cold destination',
+      );
+    }
     const metrics = new DaemonMetrics({
       payments: repo.collection,
       webhookEvents: outbox.collection,
@@ -289,6 +309,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       watcher,
       metrics,
       readiness,
+      chainTipHeight: async () => (await chain.tip()).height,
     };
     const app = await buildApp({ config, ...services, logger: log, now });
     return {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * satwatch command line (the commands live in src/cli/).
- *   serve [--api-only|--watcher-only]   start the HTTP API and the chain watcher
+ *   serve [--api-only|--watcher-only] [--accept-new-cold-destination]
+ *                                       start the HTTP API and the chain watcher
  *   config check                        validate the configuration, print it with secrets masked
  *   reconcile [--json]                  check balances, ledger and credited payments agree
  *   derive <from> [count]               print receive addresses, to check against your wallet
@@ -20,6 +21,7 @@ import { serve } from './cli/serve.js';
 import { sweepStray } from './cli/sweep-stray.js';
 import { USAGE, UsageError } from './cli/usage.js';
 import { ConfigError } from './config/config.js';
+import { ColdDestinationChangedError } from './forwarding/cold-destination.js';
 import { WalletKeyError } from './wallet/extended-key.js';
 
 /** The exit code, or undefined for `serve`, which keeps running until a signal. */
@@ -57,7 +59,10 @@ main(process.argv.slice(2)).then(
       process.exit(2);
     }
     // Config and key errors are written for operators: print just the message.
-    const known = err instanceof ConfigError || err instanceof WalletKeyError;
+    const known =
+      err instanceof ConfigError ||
+      err instanceof WalletKeyError ||
+      err instanceof ColdDestinationChangedError;
     console.error(known ? err.message : err);
     process.exit(1);
   },

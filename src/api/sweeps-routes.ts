@@ -1,5 +1,6 @@
 /** The admin API for forwarding: sweeps, their PSBTs in watch-only mode, and "forward now". */
 import type { FastifyInstance } from 'fastify';
+import { DestinationMismatchError } from '../forwarding/cold-destination.js';
 import { type Forwarder, SweepStateError } from '../forwarding/forwarder.js';
 import { SweepError } from '../forwarding/sweep-tx.js';
 import {
@@ -16,6 +17,12 @@ export interface SweepsRoutesOptions {
   sweeps: SweepRepository;
   forwarder: Forwarder | undefined;
   auth: ApiKeyVerifier;
+  chainTipHeight?: () => Promise<number>;
+}
+
+/** A sweep record whose destination is not the configured one: refused, with our error shape. */
+function destinationRefused(err: DestinationMismatchError): ApiError {
+  return new ApiError(409, 'destination_mismatch', err.message);
 }
 
 const sweepView = {
@@ -92,7 +99,7 @@ const idParams = {
 } as const;
 
 export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions): Promise<void> {
-  const { sweeps, forwarder, auth } = options;
+  const { sweeps, forwarder, auth, chainTipHeight } = options;
   const admin = auth.require('admin');
   const common = { tags: ['forwarding'], security: [{ apiKey: [] }] };
   const needForwarder = (): Forwarder => {
@@ -174,7 +181,15 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
       if (sweep.state !== 'awaiting_signature' || sweep.psbt === undefined) {
         throw new ApiError(409, 'not_awaiting_signature', `sweep is ${sweep.state}`);
       }
-      return { psbt: sweep.psbt };
+      try {
+        // Rebuilt with the configured destination: a rewritten record is refused, not served.
+        return { psbt: await needForwarder().psbtFor(sweep._id) };
+      } catch (err) {
+        if (err instanceof DestinationMismatchError) throw destinationRefused(err);
+        if (err instanceof SweepStateError)
+          throw new ApiError(409, 'not_awaiting_signature', err.message);
+        throw err;
+      }
     },
   );
 
@@ -234,6 +249,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
           );
         if (err instanceof SweepStateError)
           throw new ApiError(409, 'not_awaiting_signature', err.message);
+        if (err instanceof DestinationMismatchError) throw destinationRefused(err);
         throw err;
       }
     },
@@ -256,7 +272,9 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
       },
     },
     async (request) => {
-      const result = await needForwarder().forwardNow(request.params.id);
+      const active = needForwarder();
+      const tip = chainTipHeight ? await chainTipHeight() : undefined;
+      const result = await active.forwardNow(request.params.id, tip);
       return {
         ...(result.sweep && { sweep: view(result.sweep, true) }),
         ...(result.waiting !== undefined && { waiting: result.waiting }),

@@ -127,6 +127,12 @@ export interface ChainSource {
   broadcast(rawHex: string): Promise<string>;
   /** Confirmation target (blocks) → sat/vB; may be empty. */
   feeEstimates(): Promise<Record<string, number>>;
-  /** Whether a mempool or confirmed transaction spends `txid:vout`, and which one. */
-  outspend(txid: string, vout: number): Promise<{ spent: boolean; txid?: string }>;
+  /** Whether output `vout` of `txid` is spent (mempool or chain), and by which transaction. */
+  outspend(txid: string, vout: number): Promise<Outspend>;
+}
+
+export interface Outspend {
+  spent: boolean;
+  /** The spending transaction, when spent. */
+  txid?: string;
 }

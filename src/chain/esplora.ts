@@ -24,6 +24,7 @@ import {
   ChainSourceError,
   type ChainTip,
   type ChainTransaction,
+  type Outspend,
   type TxOutput,
   type TxStatus,
   type VerifiedBlock,
@@ -502,24 +503,6 @@ export class EsploraChainSource implements ChainSource {
     );
   }
 
-  async outspend(txid: string, vout: number): Promise<{ spent: boolean; txid?: string }> {
-    const endpoint = '/tx/:txid/outspend/:vout';
-    const id = this.checkTxid(txid, endpoint);
-    if (!Number.isSafeInteger(vout) || vout < 0)
-      throw new RangeError(`vout must be a non-negative integer, got ${vout}`);
-    return this.call(endpoint, `/tx/${id}/outspend/${vout}`, (a) =>
-      this.ok(a, endpoint, (body) => {
-        const parsed = parseJson(body);
-        if (!isRecord(parsed) || typeof parsed.spent !== 'boolean')
-          throw new MalformedAnswer('outspend has no spent flag');
-        if (!parsed.spent) return { spent: false };
-        if (typeof parsed.txid !== 'string' || !HEX64.test(parsed.txid))
-          throw new MalformedAnswer('a spent outspend without the spending txid');
-        return { spent: true, txid: parsed.txid };
-      }),
-    );
-  }
-
   async blockHashAt(height: number): Promise<string | undefined> {
     if (!Number.isSafeInteger(height) || height < 0)
       throw new RangeError(`block height must be a non-negative integer, got ${height}`);
@@ -621,6 +604,24 @@ export class EsploraChainSource implements ChainSource {
           if (rate > 0) estimates[target] = rate;
         }
         return estimates;
+      }),
+    );
+  }
+
+  async outspend(txid: string, vout: number): Promise<Outspend> {
+    const endpoint = '/tx/:txid/outspend/:vout';
+    const id = this.checkTxid(txid, endpoint);
+    if (!Number.isSafeInteger(vout) || vout < 0)
+      throw new RangeError(`output index must be a non-negative integer, got ${vout}`);
+    return this.call(endpoint, `/tx/${id}/outspend/${vout}`, (a) =>
+      this.ok(a, endpoint, (body) => {
+        const parsed = parseJson(body);
+        if (!isRecord(parsed) || typeof parsed.spent !== 'boolean')
+          throw new MalformedAnswer('outspend answer has no "spent" flag');
+        if (!parsed.spent) return { spent: false };
+        if (typeof parsed.txid !== 'string' || !HEX64.test(parsed.txid))
+          throw new MalformedAnswer('a spent outspend answer names no spending txid');
+        return { spent: true, txid: parsed.txid };
       }),
     );
   }

@@ -12,12 +12,23 @@
  *
  * A credit that is due (the watcher applies it on its next cycle, or a crash came between the
  * ledger entry and marking the payment) is reported as pending, not as a mismatch.
+ *
+ * With forwarding on, also the coins on our receive addresses (chain API, one request per
+ * address, indexes 0 … highest issued + gap): coins no pending or finished sweep and no payment
+ * still in the pipeline accounts for (stray money, coins a lost sweep stranded) are a mismatch,
+ * with their sats; `satwatch sweep-stray` sweeps them.
  */
 import type { Db } from 'mongodb';
+import { EsploraChainSource } from '../chain/esplora.js';
 import { loadConfig } from '../config/config.js';
+import { type CoinAudit, auditCoins } from '../forwarding/coin-audit.js';
 import { Ledger, type LedgerEntry } from '../ledger/ledger.js';
 import type { Payment } from '../payments/payment.js';
+import { AddressCounter } from '../storage/address-counter.js';
 import { connectMongo } from '../storage/mongo.js';
+import { PaymentRepository } from '../storage/payments.js';
+import { SweepRepository } from '../storage/sweeps.js';
+import { WalletAccount } from '../wallet/account.js';
 import { UsageError } from './usage.js';
 
 type BalanceMismatch = Awaited<ReturnType<Ledger['reconcile']>>['mismatches'][number];
@@ -46,6 +57,8 @@ export interface ReconcileReport {
   ledgerCredits: number;
   creditMismatches: CreditMismatch[];
   pendingCredits: PendingCredit[];
+  /** Coins on our addresses (with forwarding on). */
+  coins?: CoinAudit;
 }
 
 /** The payment fields the checks read; `credit.entryId` is written by markCreditDone. */
@@ -195,7 +208,8 @@ export function isClean(report: ReconcileReport): boolean {
   return (
     report.balanceMismatches.length === 0 &&
     report.orphanLedgerUsers.length === 0 &&
-    report.creditMismatches.length === 0
+    report.creditMismatches.length === 0 &&
+    (report.coins?.unaccounted.length ?? 0) === 0
   );
 }
 
@@ -235,6 +249,7 @@ export function formatReport(report: ReconcileReport): string {
       );
     }
   }
+  if (report.coins) lines.push(...formatCoins(report.coins));
   lines.push(
     isClean(report)
       ? 'OK: balances, ledger and payments agree'
@@ -243,15 +258,47 @@ export function formatReport(report: ReconcileReport): string {
   return lines.join('\n');
 }
 
+function formatCoins(coins: CoinAudit): string[] {
+  const sats = (list: { valueSats: number }[]) => list.reduce((sum, c) => sum + c.valueSats, 0);
+  const lines = [
+    `  coins: ${plural(coins.addressesScanned, 'address', 'addresses')} scanned; ` +
+      `${sats(coins.inSweeps)} sats in sweeps, ${sats(coins.awaitingSweep)} sats awaiting a sweep, ` +
+      `${sats(coins.unaccounted)} sats unaccounted`,
+  ];
+  for (const c of coins.unaccounted) {
+    lines.push(
+      `    MISMATCH coin ${c.txid}:${c.vout} (${c.valueSats} sats) on ${c.path} ${c.address}: ${c.note}; no sweep accounts for it (satwatch sweep-stray)`,
+    );
+  }
+  return lines;
+}
+
 /** Exit code 0 when everything agrees, 2 on any mismatch; operational errors throw (→ 1). */
 export async function reconcile(args: string[]): Promise<number> {
   const json = args.includes('--json');
-  const unknown = args.filter((a) => a !== '--json');
+  const gapAt = args.indexOf('--gap');
+  const gap = gapAt >= 0 ? Number(args[gapAt + 1]) : 20;
+  const gapArgs = gapAt >= 0 ? [gapAt, gapAt + 1] : [];
+  const unknown = args.filter((a, i) => a !== '--json' && !gapArgs.includes(i));
   if (unknown.length > 0) throw new UsageError(`reconcile: unknown option ${unknown.join(' ')}`);
+  if (!Number.isInteger(gap) || gap < 0 || gap > 10_000)
+    throw new UsageError('reconcile: --gap must be 0..10000');
   const config = loadConfig();
   const mongo = await connectMongo(config.mongo.url, config.mongo.database);
   try {
     const report = await reconcileDatabase(mongo.db);
+    if (config.forwarding.mode !== 'off') {
+      report.coins = await auditCoins(
+        {
+          wallet: WalletAccount.fromConfig({ network: config.network, ...config.wallet }),
+          chain: EsploraChainSource.fromConfig(config),
+          repo: new PaymentRepository(mongo.db),
+          sweeps: new SweepRepository(mongo.db),
+          counter: new AddressCounter(mongo.db),
+        },
+        gap,
+      );
+    }
     console.log(
       json ? JSON.stringify({ ...report, clean: isClean(report) }, null, 2) : formatReport(report),
     );

@@ -53,10 +53,11 @@ export async function shutDown(daemon: Daemon, timeoutMs: number): Promise<numbe
   return 0;
 }
 
+const SERVE_OPTIONS = ['--api-only', '--watcher-only', '--accept-new-cold-destination'];
+
 export async function serve(args: string[]): Promise<void> {
   for (const arg of args) {
-    if (arg !== '--api-only' && arg !== '--watcher-only')
-      throw new UsageError(`serve: unknown option ${arg}`);
+    if (!SERVE_OPTIONS.includes(arg)) throw new UsageError(`serve: unknown option ${arg}`);
   }
   const apiOnly = args.includes('--api-only');
   const watcherOnly = args.includes('--watcher-only');
@@ -64,7 +65,14 @@ export async function serve(args: string[]): Promise<void> {
     throw new UsageError('serve: --api-only and --watcher-only exclude each other');
   const config = loadConfig();
   const timeoutMs = config.shutdown.timeoutMs;
-  const daemon = await createDaemon(config, { logger: loggerOptions(config.log.level) });
+  // A flag for one deliberate start (the env variable for Docker), not a setting to leave on.
+  const acceptNewColdDestination =
+    args.includes('--accept-new-cold-destination') ||
+    process.env.SATWATCH_ACCEPT_NEW_COLD_DESTINATION === '1';
+  const daemon = await createDaemon(config, {
+    logger: loggerOptions(config.log.level),
+    acceptNewColdDestination,
+  });
   const { app, log } = daemon;
 
   const shutdown = { requested: false };

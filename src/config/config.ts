@@ -113,6 +113,8 @@ export interface Config {
     maxInputsPerSweep: number;
     /** Outputs are swept once they have this many confirmations (and the payment's own N). */
     minConfirmations: number;
+    /** A sweep still building (nothing signed stored) after this long is abandoned: its builder died. */
+    staleBuildSeconds: number;
   };
   packages: PackageConfig[];
   rates: {
@@ -242,6 +244,11 @@ export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; se
     {
       env: 'SATWATCH_FORWARDING_MIN_CONFIRMATIONS',
       key: 'forwarding.minConfirmations',
+      kind: 'int',
+    },
+    {
+      env: 'SATWATCH_FORWARDING_STALE_BUILD_SECONDS',
+      key: 'forwarding.staleBuildSeconds',
       kind: 'int',
     },
     { env: 'SATWATCH_RATES_PROVIDER', key: 'rates.provider', kind: 'string' },
@@ -412,6 +419,7 @@ const schema = {
         'bumpAfterBlocks',
         'maxInputsPerSweep',
         'minConfirmations',
+        'staleBuildSeconds',
       ],
       properties: {
         mode: { enum: ['off', 'sign', 'psbt'] },
@@ -425,6 +433,7 @@ const schema = {
         bumpAfterBlocks: { type: 'integer', minimum: 1, maximum: 1000 },
         maxInputsPerSweep: { type: 'integer', minimum: 1, maximum: 500 },
         minConfirmations: { type: 'integer', minimum: 1, maximum: 100 },
+        staleBuildSeconds: { type: 'integer', minimum: 10, maximum: 86400 },
       },
     },
     webhooks: {

@@ -4,15 +4,31 @@
  * Never twice: every coin is claimed by exactly one live sweep (a unique key per outpoint), and
  * a sweep's signed transaction is stored before it is broadcast. After a crash the stored
  * transaction is broadcast again (harmless if it already was), never rebuilt; a sweep that was
- * still being built had nothing broadcastable and is abandoned. Sweeps signal RBF and are
- * replaced at a higher fee when they stay unconfirmed too long.
+ * still being built had nothing broadcastable and is abandoned (by the leader at start, or by
+ * anyone once `staleBuildSeconds` old), its coins given back. A payment is done only when every
+ * one of its coins is in a broadcast or confirmed sweep. Each step of the path is guarded and
+ * repeatable: create → claim → store → broadcast → mark broadcast → record on payments.
+ *
+ * Sweeps signal RBF. One that stays unconfirmed `bumpAfterBlocks` blocks gets a replacement
+ * (signed at once in sign mode, offered as a PSBT in psbt mode); original and replacement are a
+ * family, both tracked until one confirms, and the other ends `replaced`.
+ *
+ * The destination always comes from the configuration (cold-destination.ts), never from a
+ * stored record; each input is checked unspent (or spent by the family) before a broadcast.
  */
 import { randomBytes } from 'node:crypto';
 import type { BIP32Interface } from 'bip32';
 import { BroadcastRejectedError, type ChainSource } from '../chain/chain-source.js';
 import type { Config } from '../config/config.js';
-import type { IssuedPayment } from '../payments/payment.js';
+import type { IssuedPayment, Payment } from '../payments/payment.js';
 import { confirmationsOf } from '../payments/state-machine.js';
+import {
+  type PaymentChange,
+  sweepBroadcast,
+  sweepConfirmed,
+  sweepKindOf,
+  sweepNeedsReview,
+} from '../payments/sweep-recording.js';
 import type { AddressCounter } from '../storage/address-counter.js';
 import type { PaymentRepository } from '../storage/payments.js';
 import {
@@ -25,24 +41,25 @@ import {
 import type { WalletAccount } from '../wallet/account.js';
 import type { NetworkName } from '../wallet/networks.js';
 import type { WatcherLog } from '../watcher/payment-watcher.js';
+import { auditCoins } from './coin-audit.js';
+import { ColdDestination, type Destination, DestinationMismatchError } from './cold-destination.js';
 import { failpoint } from './failpoints.js';
+import { type InputSpend, LIVE, bumpPending, familyOf, inputSpendOf } from './sweep-family.js';
 import {
   type SweepPlan,
   SweepError,
   acceptSignedSweep,
   buildSweepPsbt,
+  checkSignedPaysOnly,
   chooseFeeRate,
   planReplacement,
   planSweep,
   signSweep,
 } from './sweep-tx.js';
 
-export type ForwardingSettings = Config['forwarding'];
+export type { Destination } from './cold-destination.js';
 
-/** Where sweeps go: one fixed address, or a fresh address of the cold xpub for each sweep. */
-export type Destination =
-  | { kind: 'address'; address: string }
-  | { kind: 'xpub'; account: WalletAccount; counter: AddressCounter };
+export type ForwardingSettings = Config['forwarding'];
 
 export interface ForwarderDeps {
   repo: PaymentRepository;
@@ -66,8 +83,8 @@ export interface ForwardReport {
   errors: number;
 }
 
-/** Building for longer than this means the builder died: nothing of it was broadcastable. */
-const STALE_BUILD_MS = 5 * 60_000;
+/** A coin in a sweep in one of these states has left (or is leaving) the hot wallet. */
+const SWEPT: SweepState[] = ['broadcast', 'confirmed'];
 
 export class SweepStateError extends Error {
   constructor(
@@ -80,7 +97,15 @@ export class SweepStateError extends Error {
   }
 }
 
-function planOf(sweep: Sweep): SweepPlan {
+/** The chain tip is not known yet (no cycle ran in this process, and the caller gave none). */
+export class TipUnknownError extends Error {
+  constructor() {
+    super('the chain tip is not known yet; try again after a watcher cycle');
+    this.name = 'TipUnknownError';
+  }
+}
+
+function planOf(sweep: Sweep, destination = sweep.destination): SweepPlan {
   return {
     inputs: sweep.inputs.map(({ txid, vout, valueSats, scriptType, index }) => ({
       txid,
@@ -89,7 +114,7 @@ function planOf(sweep: Sweep): SweepPlan {
       scriptType,
       index,
     })),
-    destination: sweep.destination,
+    destination,
     feeRate: sweep.feeRate,
     vsize: sweep.vsize,
     feeSats: sweep.feeSats,
@@ -97,20 +122,34 @@ function planOf(sweep: Sweep): SweepPlan {
   };
 }
 
+function paymentIdsOf(sweep: Sweep): string[] {
+  return [...new Set(sweep.inputs.map((i) => i.paymentId))];
+}
+
 export class Forwarder {
   private readonly now: () => Date;
   private readonly network: NetworkName;
+  readonly cold: ColdDestination;
+  /** The tip of the latest cycle: the forwarder never asks the chain for it (3 requests). */
+  private tipHeight: number | undefined;
+  private recoveredAtStart = false;
 
   constructor(private readonly deps: ForwarderDeps) {
     this.now = deps.now ?? (() => new Date());
     this.network = deps.wallet.network;
+    this.cold = new ColdDestination(deps.destination);
   }
 
   get mode(): 'sign' | 'psbt' {
     return this.deps.signer ? 'sign' : 'psbt';
   }
 
-  async runCycle(tipHeight: number): Promise<ForwardReport> {
+  /**
+   * One forwarding cycle of the leader: recovery, then (on a new block only: it costs chain
+   * requests) tracking of broadcast sweeps, then sweeping what is due.
+   */
+  async runCycle(tipHeight: number, options: { newBlock: boolean }): Promise<ForwardReport> {
+    this.tipHeight = tipHeight;
     const report: ForwardReport = { swept: 0, broadcast: 0, confirmed: 0, bumped: 0, errors: 0 };
     const step = async (name: string, work: () => Promise<void>) => {
       try {
@@ -120,8 +159,11 @@ export class Forwarder {
         this.deps.log.warn({ err }, `forwarding ${name} failed; will retry next cycle`);
       }
     };
-    await step('recovery', () => this.recover(report));
-    await step('tracking', () => this.track(tipHeight, report));
+    await step('recovery', async () => {
+      await this.recover(report, !this.recoveredAtStart);
+      this.recoveredAtStart = true;
+    });
+    if (options.newBlock) await step('tracking', () => this.track(tipHeight, report));
     await step('sweeping', async () => {
       const result = await this.sweepDue(tipHeight, { force: false });
       if (result.sweep) report.swept++;
@@ -131,25 +173,61 @@ export class Forwarder {
     return report;
   }
 
-  /** Finishes what a crash or an outage interrupted. */
-  private async recover(report: ForwardReport): Promise<void> {
+  /** Finishes what a crash or an outage interrupted; `atStart`: the first cycle as leader. */
+  private async recover(report: ForwardReport, atStart: boolean): Promise<void> {
     const { sweeps } = this.deps;
-    for (const sweep of await sweeps.inState('building')) {
-      if (this.now().getTime() - sweep.createdAt.getTime() < STALE_BUILD_MS) continue;
-      // No transaction was stored, so none can have been broadcast: give the coins back.
-      if (sweep.bumpOf) await sweeps.transferClaims(sweep._id, sweep.bumpOf);
-      else await sweeps.releaseClaims(sweep._id);
-      await sweeps.transition(
-        sweep._id,
-        ['building'],
-        'abandoned',
-        {},
-        'the builder stopped before storing a transaction',
-      );
-    }
+    await this.abandonStale(atStart);
+    // A crash between abandoning a sweep and releasing its claims.
+    for (const sweep of await sweeps.abandonedWithClaims()) await this.releaseAbandoned(sweep);
     for (const sweep of await sweeps.inState('signed')) {
       if (await this.broadcast(sweep)) report.broadcast++;
     }
+    // A crash between broadcasting and recording on the payments.
+    for (const sweep of await sweeps.unrecorded()) await this.recordBroadcast(sweep);
+  }
+
+  /**
+   * A sweep still `building` stored no transaction, so nothing of it can be on the network:
+   * abandon it and give its coins back. Safe whoever built it, even if the builder still runs:
+   * its next write (building → signed / awaiting_signature) is guarded and then fails.
+   */
+  private async abandonStale(all: boolean): Promise<void> {
+    const { sweeps, settings } = this.deps;
+    const staleMs = settings.staleBuildSeconds * 1000;
+    for (const sweep of await sweeps.inState('building')) {
+      const age = this.now().getTime() - sweep.createdAt.getTime();
+      if (!all && age < staleMs) continue;
+      const cause = all
+        ? 'abandoned at start by the leader: its builder stopped before storing a transaction'
+        : `still building after ${settings.staleBuildSeconds} s: its builder stopped before storing a transaction`;
+      if (
+        !(await sweeps.transition(
+          sweep._id,
+          ['building'],
+          'abandoned',
+          { claimsReleased: false },
+          cause,
+        ))
+      )
+        continue;
+      this.deps.log.warn(
+        { sweepId: sweep._id, inputs: sweep.inputs.length },
+        'stranded sweep abandoned; its coins are swept again',
+      );
+      await this.releaseAbandoned(sweep);
+    }
+  }
+
+  private async releaseAbandoned(sweep: Sweep): Promise<void> {
+    const { sweeps, repo } = this.deps;
+    if (sweep.bumpOf) {
+      // The original keeps (or gets back) the coins; older versions moved them at creation.
+      await sweeps.transferClaims(sweep._id, sweep.bumpOf);
+    } else {
+      await sweeps.releaseClaims(sweep._id);
+      await repo.reopenSweep(paymentIdsOf(sweep));
+    }
+    await sweeps.markClaimsReleased(sweep._id);
   }
 
   /** Confirmations of broadcast sweeps; vanished ones rebroadcast; slow ones fee-bumped. */
@@ -159,22 +237,19 @@ export class Forwarder {
       if (!sweep.txid || !sweep.hex) continue;
       const status = await chain.transactionStatus(sweep.txid);
       if (status.confirmed) {
-        await sweeps.transition(
-          sweep._id,
-          ['broadcast'],
-          'confirmed',
-          {
-            ...(status.blockHeight !== undefined && { confirmedHeight: status.blockHeight }),
-            ...(status.blockHash !== undefined && { confirmedBlockHash: status.blockHash }),
-          },
-          `confirmed in block ${status.blockHeight ?? '?'}`,
-        );
-        await this.recordOnPayments(
-          sweep,
-          'sweep_confirmed',
-          `sweep ${sweep.txid} confirmed in block ${status.blockHeight ?? '?'}`,
-        );
+        await this.settleFamily(sweep, status.blockHeight, status.blockHash);
         report.confirmed++;
+        continue;
+      }
+      // Superseded by a broadcast replacement: only its confirmation (a miner's choice) matters.
+      if (sweep.replacedBy) continue;
+      if (sweep.broadcastHeight === undefined) {
+        await sweeps.annotate(
+          sweep._id,
+          { broadcastHeight: tipHeight },
+          'tracked',
+          `tracked from height ${tipHeight}`,
+        );
         continue;
       }
       if (!(await chain.transaction(sweep.txid))) {
@@ -182,16 +257,50 @@ export class Forwarder {
         await this.rebroadcast(sweep);
         continue;
       }
-      const waited = tipHeight - (sweep.broadcastHeight ?? tipHeight);
-      if (this.mode === 'sign' && waited >= settings.bumpAfterBlocks) {
+      const waited = tipHeight - sweep.broadcastHeight;
+      if (waited >= settings.bumpAfterBlocks && !(await bumpPending(this.deps.sweeps, sweep))) {
         if (await this.bump(sweep)) report.bumped++;
       }
     }
   }
 
+  /** `winner` confirmed: it is the family's sweep; every other live member ends `replaced`. */
+  private async settleFamily(
+    winner: Sweep,
+    blockHeight?: number,
+    blockHash?: string,
+  ): Promise<void> {
+    const { sweeps, log } = this.deps;
+    const txid = winner.txid ?? '';
+    await sweeps.transition(
+      winner._id,
+      ['broadcast'],
+      'confirmed',
+      {
+        ...(blockHeight !== undefined && { confirmedHeight: blockHeight }),
+        ...(blockHash !== undefined && { confirmedBlockHash: blockHash }),
+      },
+      `confirmed in block ${blockHeight ?? '?'}`,
+    );
+    for (const other of await familyOf(sweeps, winner)) {
+      if (!LIVE.includes(other.state)) continue;
+      await sweeps.transition(
+        other._id,
+        [other.state],
+        'replaced',
+        { replacedBy: winner._id },
+        `${txid} confirmed instead`,
+      );
+    }
+    await sweeps.reassignClaims(winner.inputs.map(outpointKey), winner._id);
+    log.info({ sweepId: winner._id, txid, blockHeight }, 'sweep confirmed');
+    await this.recordOnPayments(winner, (p) => sweepConfirmed(p, txid, blockHeight, this.now()));
+  }
+
   /**
-   * Sweeps the coins that are due: confirmed outputs of payments, not claimed by another sweep.
-   * `force` (an admin's "forward now") ignores the fee-share limit, never the dust limit.
+   * Sweeps the coins that are due: confirmed outputs of credited payments (and of unpaid ones
+   * whose window closed), not claimed by another sweep. `force` (an admin's "forward now")
+   * ignores the fee-share limit, never the dust limit.
    */
   async sweepDue(
     tipHeight: number,
@@ -202,9 +311,9 @@ export class Forwarder {
   }
 
   /**
-   * Coins on our receive addresses that no payment accounts for (money sent after the
-   * monitoring window, or to an address whose payment never finished being created).
-   * Scans indexes 0 … (highest issued + gap).
+   * Coins on our receive addresses that no payment or sweep accounts for (money sent after the
+   * monitoring window, to an address whose payment never finished being created, or stranded
+   * by a lost sweep). Stale `building` sweeps are abandoned first so their coins show.
    */
   async findStray(
     gap: number,
@@ -212,35 +321,18 @@ export class Forwarder {
     tipHeight: number,
   ): Promise<SweepInputRecord[]> {
     const { wallet, chain, repo, sweeps, settings } = this.deps;
-    const issued = await counter.peek(wallet.accountFingerprint);
-    const tracked = new Set(
-      (await repo.listForwardable()).flatMap((p) => p.outputs.map(outpointKey)),
-    );
-    const stray: SweepInputRecord[] = [];
-    for (let index = 0; index < issued + gap; index++) {
-      const { address } = wallet.receiveAddress(index);
-      const txs = await chain.addressTransactions(address);
-      const spent = new Set(txs.flatMap((tx) => tx.spends.map(outpointKey)));
-      for (const tx of txs) {
-        const height = tx.status.confirmed ? tx.status.blockHeight : undefined;
-        if (confirmationsOf({ blockHeight: height }, tipHeight) < settings.minConfirmations)
-          continue;
-        for (const out of tx.outputs) {
-          const key = outpointKey({ txid: tx.txid, vout: out.vout });
-          if (out.address !== address || spent.has(key) || tracked.has(key)) continue;
-          stray.push({
-            paymentId: `stray:${index}`,
-            txid: tx.txid,
-            vout: out.vout,
-            valueSats: out.valueSats,
-            scriptType: wallet.scriptType,
-            index,
-          });
-        }
-      }
-    }
-    const claimed = await sweeps.claimed(stray.map(outpointKey));
-    return stray.filter((s) => !claimed.has(outpointKey(s)));
+    await this.abandonStale(false);
+    const audit = await auditCoins({ wallet, chain, repo, sweeps, counter }, gap);
+    return audit.unaccounted
+      .filter((c) => confirmationsOf(c, tipHeight) >= settings.minConfirmations)
+      .map((c) => ({
+        paymentId: c.paymentId ?? `stray:${c.index}`,
+        txid: c.txid,
+        vout: c.vout,
+        valueSats: c.valueSats,
+        scriptType: wallet.scriptType,
+        index: c.index,
+      }));
   }
 
   /** Sweeps the given coins in one transaction (at most maxInputsPerSweep of them). */
@@ -252,7 +344,7 @@ export class Forwarder {
     const inputs = candidates.slice(0, settings.maxInputsPerSweep);
     if (inputs.length === 0) return { waiting: 'nothing to sweep' };
     const feeRate = await this.feeRate();
-    const destination = await this.nextDestination();
+    const destination = await this.cold.next();
     let plan: SweepPlan;
     try {
       plan = planSweep(
@@ -293,51 +385,76 @@ export class Forwarder {
         },
       ],
     };
+    failpoint('before-sweep-create');
     await sweeps.create(sweep);
+    failpoint('after-sweep-create');
     if (!(await sweeps.claim(sweep._id, sweep.inputs))) {
-      // Another forwarder (a replica) claimed some of these coins first.
+      // Another forwarder (a replica) claimed some of these coins first; claim() took none.
       await sweeps.transition(
         sweep._id,
         ['building'],
         'abandoned',
-        {},
+        { claimsReleased: true },
         'coins claimed by another sweep',
       );
       return { waiting: 'coins claimed by another sweep' };
     }
+    failpoint('after-sweep-claim');
     return { sweep: await this.signAndSend(sweep, plan) };
   }
 
   /**
    * An admin's "forward this payment now": gives back the coins of its rejected sweeps, then
-   * sweeps its due outputs at once, whatever their fee share (never below dust).
+   * sweeps its due outputs at once, whatever their fee share (never below dust). The tip comes
+   * from the caller (or the latest cycle): the forwarder never asks the chain for it.
    */
-  async forwardNow(paymentId: string): Promise<{ sweep?: Sweep; waiting?: string }> {
-    const { sweeps, chain } = this.deps;
+  async forwardNow(
+    paymentId: string,
+    tipHeight?: number,
+  ): Promise<{ sweep?: Sweep; waiting?: string }> {
+    const { sweeps, repo } = this.deps;
+    const tip = tipHeight ?? this.tipHeight;
+    if (tip === undefined) throw new TipUnknownError();
     for (const rejected of await sweeps.inState('rejected')) {
       if (!rejected.inputs.some((i) => i.paymentId === paymentId)) continue;
       if (
-        await sweeps.transition(rejected._id, ['rejected'], 'abandoned', {}, 'retried by an admin')
+        await sweeps.transition(
+          rejected._id,
+          ['rejected'],
+          'abandoned',
+          { claimsReleased: false },
+          'retried by an admin',
+        )
       ) {
         await sweeps.releaseClaims(rejected._id);
+        await repo.reopenSweep(paymentIdsOf(rejected));
+        await sweeps.markClaimsReleased(rejected._id);
       }
     }
-    const { height } = await chain.tip();
-    return this.sweepDue(height, { force: true, paymentId });
+    return this.sweepDue(tip, { force: true, paymentId });
+  }
+
+  /**
+   * psbt mode: the PSBT of a sweep awaiting a signature, rebuilt from the plan with the
+   * CONFIGURED destination (a rewritten record is refused, not served).
+   */
+  async psbtFor(sweepId: string): Promise<string> {
+    const sweep = await this.awaitingSignature(sweepId);
+    const expected = await this.expectedDestination(sweep);
+    return buildSweepPsbt(planOf(sweep, expected), this.sweepAccount(), this.network).toBase64();
   }
 
   /** psbt mode: the admin's signed PSBT (or raw transaction) for a sweep awaiting signature. */
   async submitSigned(sweepId: string, submitted: string): Promise<Sweep> {
-    const sweep = await this.deps.sweeps.get(sweepId);
-    if (!sweep) throw new SweepStateError(sweepId, 'abandoned', `sweep ${sweepId} not found`);
-    if (sweep.state !== 'awaiting_signature') {
-      throw new SweepStateError(
-        sweepId,
-        sweep.state,
-        `sweep ${sweepId} is ${sweep.state}, not awaiting a signature`,
-      );
-    }
-    const signed = acceptSignedSweep(planOf(sweep), submitted, this.network, this.sweepAccount());
+    const sweep = await this.awaitingSignature(sweepId);
+    const expected = await this.expectedDestination(sweep);
+    const signed = acceptSignedSweep(
+      planOf(sweep, expected),
+      submitted,
+      this.network,
+      this.sweepAccount(),
+      expected,
+    );
     const stored = await this.deps.sweeps.transition(
       sweepId,
       ['awaiting_signature'],
@@ -347,46 +464,131 @@ export class Forwarder {
     );
     if (!stored)
       throw new SweepStateError(sweepId, sweep.state, `sweep ${sweepId} changed meanwhile`);
+    failpoint('after-sweep-stored');
     await this.broadcast({ ...sweep, state: 'signed', hex: signed.hex, txid: signed.txid });
     return (await this.deps.sweeps.get(sweepId)) ?? sweep;
   }
 
+  private async awaitingSignature(sweepId: string): Promise<Sweep> {
+    const sweep = await this.deps.sweeps.get(sweepId);
+    if (!sweep) throw new SweepStateError(sweepId, 'abandoned', `sweep ${sweepId} not found`);
+    if (sweep.state !== 'awaiting_signature') {
+      throw new SweepStateError(
+        sweepId,
+        sweep.state,
+        `sweep ${sweepId} is ${sweep.state}, not awaiting a signature`,
+      );
+    }
+    return sweep;
+  }
+
+  /** The configured destination of `sweep`; a mismatch is recorded on it and rethrown. */
+  private async expectedDestination(sweep: Sweep): Promise<string> {
+    try {
+      return await this.cold.expectedFor(sweep);
+    } catch (err) {
+      if (err instanceof DestinationMismatchError) await this.refuseDestination(sweep, err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * Nothing is signed or broadcast to a destination the configuration does not give: a sweep
+   * not yet out is rejected (its claims kept: an admin looks); a broadcast one just notes it.
+   */
+  private async refuseDestination(sweep: Sweep, reason: string): Promise<void> {
+    const { sweeps, log } = this.deps;
+    log.error(
+      { sweepId: sweep._id, destination: sweep.destination, reason },
+      'sweep refused: its destination is not the configured cold destination',
+    );
+    const cause = `refused: ${reason}`;
+    if (['building', 'awaiting_signature', 'signed'].includes(sweep.state)) {
+      const rejected = await sweeps.transition(
+        sweep._id,
+        [sweep.state],
+        'rejected',
+        { error: reason },
+        cause,
+      );
+      if (rejected) return;
+    }
+    await sweeps.annotate(sweep._id, {}, 'destination_refused', cause);
+  }
+
   private async signAndSend(sweep: Sweep, plan: SweepPlan): Promise<Sweep> {
-    const { sweeps, signer } = this.deps;
-    const psbt = buildSweepPsbt(plan, this.sweepAccount(), this.network);
+    const { sweeps, signer, log } = this.deps;
+    const latest = async () => (await sweeps.get(sweep._id)) ?? sweep;
+    let expected: string;
+    try {
+      expected = await this.expectedDestination(sweep);
+    } catch (err) {
+      if (err instanceof DestinationMismatchError) return latest();
+      throw err;
+    }
+    const configured = { ...plan, destination: expected };
+    const psbt = buildSweepPsbt(configured, this.sweepAccount(), this.network);
     if (!signer) {
-      await sweeps.transition(
+      const stored = await sweeps.transition(
         sweep._id,
         ['building'],
         'awaiting_signature',
         { psbt: psbt.toBase64() },
-        'PSBT ready for an admin to sign',
+        sweep.bumpOf
+          ? `fee bump PSBT at ${plan.feeRate} sat/vB ready for an admin to sign`
+          : 'PSBT ready for an admin to sign',
       );
-      this.deps.log.info(
-        { sweepId: sweep._id, inputs: plan.inputs.length },
-        'sweep PSBT awaits a signature',
-      );
-      return (await sweeps.get(sweep._id)) ?? sweep;
+      failpoint('after-sweep-psbt-stored');
+      if (!stored) await this.dropClaimsIfAbandoned(sweep);
+      if (stored) {
+        log.info(
+          {
+            sweepId: sweep._id,
+            inputs: plan.inputs.length,
+            ...(sweep.bumpOf && { bumpOf: sweep.bumpOf }),
+          },
+          sweep.bumpOf ? 'fee bump PSBT awaits a signature' : 'sweep PSBT awaits a signature',
+        );
+      }
+      return latest();
     }
-    const signed = signSweep(psbt, plan, signer);
+    const signed = signSweep(psbt, configured, signer, expected);
     // Write-ahead: the exact transaction is on disk before anyone can see it on the network.
-    await sweeps.transition(
+    // Guarded: a sweep abandoned meanwhile (its builder looked dead) is never broadcast.
+    const stored = await sweeps.transition(
       sweep._id,
       ['building'],
       'signed',
       { hex: signed.hex, txid: signed.txid },
       `signed ${signed.txid}`,
     );
+    if (!stored) {
+      log.warn({ sweepId: sweep._id }, 'sweep abandoned while it was being signed; not broadcast');
+      await this.dropClaimsIfAbandoned(sweep);
+      return latest();
+    }
     failpoint('after-sweep-stored');
-    const stored = { ...sweep, state: 'signed' as const, hex: signed.hex, txid: signed.txid };
-    await this.broadcast(stored);
-    return (await sweeps.get(sweep._id)) ?? stored;
+    await this.broadcast({ ...sweep, state: 'signed', hex: signed.hex, txid: signed.txid });
+    return latest();
+  }
+
+  /** Our sweep was abandoned under us (its claims may have come after the release): give them back. */
+  private async dropClaimsIfAbandoned(sweep: Sweep): Promise<void> {
+    const { sweeps } = this.deps;
+    if (sweep.bumpOf || (await sweeps.get(sweep._id))?.state !== 'abandoned') return;
+    await sweeps.releaseClaims(sweep._id);
   }
 
   /** Broadcasts a stored signed sweep and records it; true when it is out. */
   private async broadcast(sweep: Sweep): Promise<boolean> {
     const { chain, sweeps, log } = this.deps;
     if (!sweep.hex || !sweep.txid) return false;
+    if (!(await this.paysConfiguredDestination(sweep))) return false;
+    const spend = await inputSpendOf(this.deps.chain, this.deps.sweeps, sweep);
+    if (spend.kind === 'duplicate' || spend.kind === 'elsewhere') {
+      await this.spentByOthers(sweep, spend);
+      return false;
+    }
     try {
       await chain.broadcast(sweep.hex);
     } catch (err) {
@@ -399,21 +601,24 @@ export class Forwarder {
       return false;
     }
     failpoint('after-sweep-broadcast');
-    const tip = await chain.tip();
+    const height = this.tipHeight;
     await sweeps.transition(
       sweep._id,
       ['signed'],
       'broadcast',
-      { broadcastAt: this.now(), broadcastHeight: tip.height },
-      `broadcast at height ${tip.height}`,
+      { broadcastAt: this.now(), ...(height !== undefined && { broadcastHeight: height }) },
+      `broadcast${height !== undefined ? ` at height ${height}` : ''}`,
     );
+    failpoint('after-sweep-marked-broadcast');
     if (sweep.bumpOf) {
-      await sweeps.transition(
+      // The replacement is in charge of the coins now; the original stays tracked until one
+      // of them confirms (a miner may still have the original).
+      await sweeps.reassignClaims(sweep.inputs.map(outpointKey), sweep._id);
+      await sweeps.annotate(
         sweep.bumpOf,
-        ['broadcast', 'signed'],
-        'replaced',
         { replacedBy: sweep._id },
-        `replaced by ${sweep.txid}`,
+        'bumped',
+        `replacement ${sweep.txid} broadcast; both tracked until one confirms`,
       );
     }
     log.info(
@@ -423,18 +628,81 @@ export class Forwarder {
         inputs: sweep.inputs.length,
         feeSats: sweep.feeSats,
         feeRate: sweep.feeRate,
+        ...(sweep.bumpOf && { bumpOf: sweep.bumpOf }),
       },
       'sweep broadcast',
     );
-    await this.recordOnPayments(
-      sweep,
-      'forwarded',
-      `swept to ${sweep.destination} in ${sweep.txid}`,
-    );
+    await this.recordBroadcast(sweep);
     return true;
   }
 
+  /** The stored transaction pays the configured destination (else it is refused). */
+  private async paysConfiguredDestination(sweep: Sweep): Promise<boolean> {
+    try {
+      const expected = await this.cold.expectedFor(sweep);
+      checkSignedPaysOnly(sweep.hex ?? '', expected, this.network);
+      return true;
+    } catch (err) {
+      if (err instanceof DestinationMismatchError || err instanceof SweepError) {
+        await this.refuseDestination(sweep, err.message);
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The coins are gone another way: never broadcast, never recorded as swept again. The claims
+   * stay (no other sweep may try them); a duplicate hands them to the sweep that did spend them.
+   */
+  private async spentByOthers(
+    sweep: Sweep,
+    spend: Extract<InputSpend, { kind: 'duplicate' | 'elsewhere' }>,
+  ): Promise<void> {
+    const { sweeps, repo, log } = this.deps;
+    const from: SweepState[] = ['building', 'awaiting_signature', 'signed', 'broadcast'];
+    if (spend.kind === 'duplicate') {
+      const reason = `its coins were already swept by sweep ${spend.of._id} (${spend.of.txid ?? '?'})`;
+      log.error(
+        { sweepId: sweep._id, duplicateOf: spend.of._id },
+        `sweep not broadcast: ${reason}`,
+      );
+      await sweeps.transition(sweep._id, from, 'rejected', { error: reason }, reason);
+      if (SWEPT.includes(spend.of.state))
+        await sweeps.reassignClaims(sweep.inputs.map(outpointKey), spend.of._id);
+      return;
+    }
+    const detail = spend.spends.map((s) => `${outpointKey(s.input)} by ${s.txid}`).join(', ');
+    const reason = `coin spent elsewhere: ${detail}`;
+    log.error(
+      { sweepId: sweep._id, spends: detail },
+      'sweep not broadcast: a coin was spent elsewhere',
+    );
+    await sweeps.transition(sweep._id, from, 'rejected', { error: reason }, reason);
+    for (const id of new Set(spend.spends.map((s) => s.input.paymentId))) {
+      await repo.applySweepChange(id, (p) =>
+        sweepNeedsReview(p, 'coin spent elsewhere', this.now()),
+      );
+    }
+  }
+
   private async rebroadcast(sweep: Sweep): Promise<void> {
+    const spend = await inputSpendOf(this.deps.chain, this.deps.sweeps, sweep);
+    if (spend.kind === 'duplicate' || spend.kind === 'elsewhere') {
+      await this.spentByOthers(sweep, spend);
+      return;
+    }
+    if (spend.kind === 'family') {
+      // A replacement of it is out: not evicted but replaced; track it as such.
+      await this.deps.sweeps.annotate(
+        sweep._id,
+        { replacedBy: spend.by._id },
+        'bumped',
+        `spent by ${spend.by.txid ?? '?'}`,
+      );
+      return;
+    }
+    if (!(await this.paysConfiguredDestination(sweep))) return;
     try {
       await this.deps.chain.broadcast(sweep.hex ?? '');
     } catch (err) {
@@ -449,7 +717,8 @@ export class Forwarder {
     if (sweep.bumpOf) {
       // A refused replacement (often: the original was mined first) leaves the original in
       // charge of the coins, and tracked again.
-      await sweeps.transferClaims(sweep._id, sweep.bumpOf);
+      await sweeps.reassignClaims(sweep.inputs.map(outpointKey), sweep.bumpOf);
+      await sweeps.clearReplacedBy(sweep.bumpOf);
       await sweeps.transition(
         sweep.bumpOf,
         ['replaced'],
@@ -471,20 +740,34 @@ export class Forwarder {
     );
   }
 
+  /**
+   * A replacement at a higher fee (BIP125), to the configured destination: in sign mode signed
+   * and broadcast at once, in psbt mode offered to the admin as a PSBT (`awaiting_signature`
+   * with `bumpOf`). The original stays tracked either way.
+   */
   private async bump(sweep: Sweep): Promise<boolean> {
-    const { sweeps, signer } = this.deps;
-    if (!signer) return false;
+    const { sweeps, log } = this.deps;
+    let expected: string;
+    try {
+      expected = await this.expectedDestination(sweep);
+    } catch (err) {
+      if (err instanceof DestinationMismatchError) return false;
+      throw err;
+    }
     let plan: SweepPlan;
     try {
-      plan = planReplacement(planOf(sweep), await this.feeRate(), this.network);
+      plan = planReplacement(planOf(sweep, expected), await this.feeRate(), this.network);
     } catch (err) {
       if (err instanceof SweepError) return false;
       throw err;
     }
     const replacement: Sweep = {
-      ...sweep,
       _id: `swp_${randomBytes(12).toString('base64url')}`,
       state: 'building',
+      mode: this.mode,
+      inputs: sweep.inputs,
+      destination: expected,
+      ...(sweep.destinationIndex !== undefined && { destinationIndex: sweep.destinationIndex }),
       feeRate: plan.feeRate,
       vsize: plan.vsize,
       feeSats: plan.feeSats,
@@ -500,20 +783,35 @@ export class Forwarder {
         },
       ],
     };
-    delete replacement.hex;
-    delete replacement.txid;
-    delete replacement.broadcastAt;
-    delete replacement.broadcastHeight;
+    failpoint('before-sweep-create');
     await sweeps.create(replacement);
-    await sweeps.transferClaims(sweep._id, replacement._id);
+    failpoint('after-sweep-create');
     const sent = await this.signAndSend(replacement, plan);
+    if (sent.state === 'awaiting_signature') {
+      await sweeps.annotate(
+        sweep._id,
+        {},
+        'bump_offered',
+        `replacement ${replacement._id} at ${plan.feeRate} sat/vB awaits a signature`,
+      );
+      log.warn(
+        { sweepId: sweep._id, replacement: replacement._id, feeRate: plan.feeRate },
+        'sweep unconfirmed too long: a fee bump PSBT awaits an admin signature',
+      );
+      return true;
+    }
     return sent.state === 'broadcast';
   }
 
-  /** Confirmed, unclaimed outputs of payments, oldest payments first, at most a sweep's worth. */
+  /**
+   * Outputs of payments whose coins may be swept now (credited; unpaid ones after their
+   * window), confirmed enough and unclaimed, oldest payments first, at most a sweep's worth.
+   */
   private async dueInputs(tipHeight: number, onlyPaymentId?: string): Promise<SweepInputRecord[]> {
     const { repo, sweeps, settings } = this.deps;
-    const payments = await repo.listForwardable(onlyPaymentId);
+    const payments = (await repo.listForwardable(onlyPaymentId)).filter(
+      (p) => sweepKindOf(p) !== undefined,
+    );
     const candidates: SweepInputRecord[] = [];
     for (const payment of payments) {
       const needed = Math.max(settings.minConfirmations, payment.requiredConfirmations);
@@ -529,42 +827,89 @@ export class Forwarder {
         });
       }
     }
-    const claimed = await sweeps.claimed(candidates.map(outpointKey));
-    await this.closeFinished(payments, claimed);
+    const owners = await sweeps.claimOwners(payments.flatMap((p) => p.outputs.map(outpointKey)));
+    const states = await sweeps.statesOf([...new Set(owners.values())]);
+    await this.releaseOrphanClaims(owners, states);
+    await this.closeFinished(payments, owners, states);
     return candidates
-      .filter((c) => !claimed.has(outpointKey(c)))
+      .filter((c) => !owners.has(outpointKey(c)))
       .slice(0, settings.maxInputsPerSweep);
   }
 
-  /** Payments no longer watched whose every output is claimed need no more looking at. */
-  private async closeFinished(payments: IssuedPayment[], claimed: Set<string>): Promise<void> {
+  /**
+   * Claims an abandoned sweep still holds: its builder claimed after the sweep was abandoned
+   * (it saw that at its next write and stopped) or died before releasing them. They go back,
+   * and the coins are due again.
+   */
+  private async releaseOrphanClaims(
+    owners: Map<string, string>,
+    states: Map<string, SweepState>,
+  ): Promise<void> {
+    for (const owner of new Set(owners.values())) {
+      if (states.get(owner) !== 'abandoned') continue;
+      this.deps.log.warn({ sweepId: owner }, 'claims of an abandoned sweep released');
+      await this.deps.sweeps.releaseClaims(owner);
+      for (const [key, id] of owners) if (id === owner) owners.delete(key);
+    }
+  }
+
+  /**
+   * A payment no longer watched is done once every output is in a broadcast or confirmed
+   * sweep. Claimed is not enough: a claim of a sweep still building may be given back.
+   */
+  private async closeFinished(
+    payments: IssuedPayment[],
+    owners: Map<string, string>,
+    states: Map<string, SweepState>,
+  ): Promise<void> {
+    const swept = (key: string) => {
+      const owner = owners.get(key);
+      const state = owner === undefined ? undefined : states.get(owner);
+      return state !== undefined && SWEPT.includes(state);
+    };
     for (const p of payments) {
-      if (
-        !p.watching &&
-        p.outputs.length > 0 &&
-        p.outputs.every((o) => claimed.has(outpointKey(o)))
-      ) {
+      if (!p.watching && p.outputs.length > 0 && p.outputs.every((o) => swept(outpointKey(o)))) {
         await this.deps.repo.markSweepDone(p._id);
       }
     }
   }
 
+  /** Records a broadcast on its payments (idempotent), then marks the sweep recorded. */
+  private async recordBroadcast(sweep: Sweep): Promise<void> {
+    const txid = sweep.txid;
+    if (txid === undefined) return;
+    const recorded = await this.recordOnPayments(sweep, (p) =>
+      sweepBroadcast(
+        p,
+        { txid, destination: sweep.destination, replacement: sweep.bumpOf !== undefined },
+        this.now(),
+      ),
+    );
+    failpoint('after-sweep-recorded');
+    if (!recorded) return; // retried by the next cycle's recovery
+    await this.deps.sweeps.markRecorded(sweep._id);
+    failpoint('after-sweep-marked-recorded');
+  }
+
+  /** True when every payment took the change (or had nothing to record). */
   private async recordOnPayments(
     sweep: Sweep,
-    type: 'forwarded' | 'sweep_confirmed',
-    cause: string,
-  ): Promise<void> {
-    const ids = [...new Set(sweep.inputs.map((i) => i.paymentId))];
-    for (const id of ids) {
+    decide: (payment: Payment) => PaymentChange | null,
+  ): Promise<boolean> {
+    let ok = true;
+    for (const id of paymentIdsOf(sweep)) {
+      if (id.startsWith('stray:')) continue;
       try {
-        await this.deps.repo.recordSweep(id, type, cause, sweep.txid ?? '', this.now());
+        await this.deps.repo.applySweepChange(id, decide);
       } catch (err) {
+        ok = false;
         this.deps.log.warn(
           { err, paymentId: id, sweepId: sweep._id },
-          'recording the sweep on a payment failed',
+          'recording the sweep on a payment failed; will retry',
         );
       }
     }
+    return ok;
   }
 
   private async feeRate(): Promise<number> {
@@ -580,13 +925,6 @@ export class Forwarder {
       max: settings.maxFeeRate,
       fallback: settings.fallbackFeeRate,
     });
-  }
-
-  private async nextDestination(): Promise<{ address: string; index?: number }> {
-    const d = this.deps.destination;
-    if (d.kind === 'address') return { address: d.address };
-    const index = await d.counter.allocate(d.account.accountFingerprint, 'cold');
-    return { address: d.account.receiveAddress(index).address, index };
   }
 
   private sweepAccount() {

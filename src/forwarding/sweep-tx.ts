@@ -58,7 +58,13 @@ export interface SignedSweep {
 }
 
 export type SweepErrorReason =
-  'dust' | 'uneconomic' | 'no-inputs' | 'unsupported-script' | 'mismatch' | 'unsigned';
+  | 'dust'
+  | 'uneconomic'
+  | 'no-inputs'
+  | 'unsupported-script'
+  | 'mismatch'
+  | 'unsigned'
+  | 'destination';
 
 export class SweepError extends Error {
   constructor(
@@ -396,6 +402,7 @@ export function signSweep(
   psbt: Psbt,
   plan: SweepPlan,
   accountPrivate: BIP32Interface,
+  expectedDestination?: string,
 ): SignedSweep {
   if (accountPrivate.isNeutered()) {
     throw new RangeError('signing a sweep needs the account private key, got a public one');
@@ -403,6 +410,9 @@ export function signSweep(
   checkPlanAddsUp(plan);
   const network = networkOfAddress(plan.destination);
   checkUnsignedPsbt(psbt, plan, network);
+  if (expectedDestination !== undefined) {
+    checkPaysOnly(unsignedTxOf(psbt), expectedDestination, network);
+  }
   const working = psbt.clone();
   const receiveChain = accountPrivate.derive(RECEIVE_CHAIN);
   const prevouts = plan.inputs.map((input, i) => {
@@ -455,8 +465,15 @@ export function acceptSignedSweep(
   submitted: string,
   network: NetworkName,
   account?: SweepAccount,
+  expectedDestination?: string,
 ): SignedSweep {
   checkPlanAddsUp(plan);
+  if (expectedDestination !== undefined) {
+    // The plan may come from a database record: it must itself pay the configured destination.
+    if (plan.destination !== expectedDestination) {
+      throw new SweepError('destination', 'the sweep does not pay the configured cold destination');
+    }
+  }
   if (account && account.network !== network) {
     throw new RangeError(`the account is for ${account.network} but the sweep is for ${network}`);
   }
@@ -464,6 +481,7 @@ export function acceptSignedSweep(
   const parsed = parseSubmission(submitted.trim(), network);
   if (parsed instanceof Transaction) {
     checkTransactionShape(parsed, plan, network);
+    if (expectedDestination !== undefined) checkPaysOnly(parsed, expectedDestination, network);
     const prevouts = expected
       ? parsed.ins.map((input) => {
           const script = expected.get(outpointKey(txidOf(input.hash), input.index));
@@ -476,6 +494,9 @@ export function acceptSignedSweep(
 
   const psbt = parsed;
   checkTransactionShape(unsignedTxOf(psbt), plan, network);
+  if (expectedDestination !== undefined) {
+    checkPaysOnly(unsignedTxOf(psbt), expectedDestination, network);
+  }
   const prevouts = psbt.txInputs.map((txIn, i) => {
     const input = at(psbt.data.inputs, i);
     const planned = plannedInput(plan, txidOf(txIn.hash), txIn.index);
@@ -570,6 +591,29 @@ function checkTransactionShape(tx: Transaction, plan: SweepPlan, network: Networ
       `the transaction pays ${output.value} sats, the plan ${plan.valueOutSats}`,
     );
   }
+}
+
+/** The transaction's one and only output pays `destination` (the configured cold destination). */
+function checkPaysOnly(tx: Transaction, destination: string, network: NetworkName): void {
+  const output = tx.outs[0];
+  if (
+    tx.outs.length !== 1 ||
+    !output ||
+    !sameBytes(output.script, outputScriptOf(destination, network))
+  ) {
+    throw new SweepError('destination', 'the sweep does not pay the configured cold destination');
+  }
+}
+
+/** A signed sweep's one output pays `destination` (before a stored transaction is broadcast). */
+export function checkSignedPaysOnly(hex: string, destination: string, network: NetworkName): void {
+  let tx: Transaction;
+  try {
+    tx = Transaction.fromHex(hex);
+  } catch {
+    throw new SweepError('mismatch', 'the stored transaction does not parse');
+  }
+  checkPaysOnly(tx, destination, network);
 }
 
 /** Before signing: the PSBT is the plan's, input for input in plan order. */

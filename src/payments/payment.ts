@@ -69,8 +69,10 @@ export interface Payment extends Quote, TrackedState {
   lastViewedAt?: Date;
   /** Set by forwarding once every output is swept and the payment is no longer watched. */
   sweepDone?: boolean;
-  /** The sweep that forwarded this payment's coins, once broadcast. */
+  /** The sweep that forwarded this payment's coins: the first broadcast, then the one that confirmed. */
   sweepTxid?: string;
+  /** Its coins were swept to the cold wallet without it being paid (underpaid or expired). */
+  sweptUnpaid?: boolean;
   /** Absent until an address index is allocated (the record doubles as idempotency reservation). */
   address?: string;
   derivation?: Derivation;

@@ -20,6 +20,8 @@ export const WEBHOOK_TYPES = [
   'payment.late',
   'payment.needs_review',
   'payment.manually_confirmed',
+  'payment.swept_unpaid',
+  'destination.changed',
 ] as const;
 export type WebhookType = (typeof WEBHOOK_TYPES)[number];
 

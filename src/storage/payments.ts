@@ -9,6 +9,7 @@ import type {
   PaymentStatus,
 } from '../payments/payment.js';
 import type { CreditDue, TrackedState } from '../payments/state-machine.js';
+import { type PaymentChange, outboxRefsFor } from '../payments/sweep-recording.js';
 import { type PageCursor, afterCursor } from './cursor.js';
 import { isDuplicateKey } from './mongo.js';
 
@@ -74,6 +75,13 @@ export class PaymentRepository {
 
   findById(id: string): Promise<Payment | null> {
     return this.collection.findOne({ _id: id });
+  }
+
+  /** The issued payments of `addresses`. */
+  findByAddresses(addresses: string[]): Promise<IssuedPayment[]> {
+    return this.collection.find({ address: { $in: addresses } }).toArray() as Promise<
+      IssuedPayment[]
+    >;
   }
 
   findByIdempotencyScope(scope: string): Promise<Payment | null> {
@@ -342,44 +350,41 @@ export class PaymentRepository {
     await this.collection.updateOne({ _id: id }, { $set: { sweepDone: true } });
   }
 
+  /** Their coins are not all swept after all (a sweep was abandoned): look at them again. */
+  async reopenSweep(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.collection.updateMany(
+      { _id: { $in: ids }, sweepDone: true },
+      { $unset: { sweepDone: '' } },
+    );
+  }
+
   /**
-   * Records a sweep on a payment. A credited payment whose coins leave in a broadcast sweep
-   * becomes `forwarded` (with its webhook); the write is guarded on the version like the watcher's.
+   * Applies what a sweep did to a payment (see payments/sweep-recording.ts), guarded on the
+   * version like the watcher's writes; `decide` is asked again after a lost race, and null
+   * means nothing (more) to record. False if the payment does not exist.
    */
-  async recordSweep(
+  async applySweepChange(
     id: string,
-    type: 'forwarded' | 'sweep_confirmed',
-    cause: string,
-    txid: string,
-    now: Date,
-  ): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
+    decide: (payment: Payment) => PaymentChange | null,
+  ): Promise<boolean> {
+    for (let attempt = 0; attempt < 10; attempt++) {
       const payment = await this.findById(id);
-      if (!payment) return;
-      const toForwarded = type === 'forwarded' && payment.status === 'confirmed';
-      const version = payment.version + 1;
-      const event: PaymentEvent = {
-        at: now,
-        type,
-        cause,
-        ...(toForwarded && { from: 'confirmed' as const, to: 'forwarded' as const }),
-      };
+      if (!payment) return false;
+      const change = decide(payment);
+      if (!change) return true;
       const result = await this.collection.updateOne(
         { _id: id, version: payment.version },
         {
-          $set: { version, ...(toForwarded && { status: 'forwarded' as const, sweepTxid: txid }) },
+          $set: { ...change.set, version: payment.version + 1 },
           $push: {
-            events: event,
-            ...(toForwarded && {
-              outbox: {
-                id: `${id}:${version}:payment.forwarded`,
-                type: 'payment.forwarded' as const,
-              },
-            }),
+            events: { $each: change.events },
+            outbox: { $each: outboxRefsFor(payment, change.webhooks) },
           },
         },
       );
-      if (result.modifiedCount === 1) return;
+      if (result.modifiedCount === 1) return true;
     }
+    throw new Error(`payment ${id} kept changing while a sweep was recorded on it`);
   }
 }

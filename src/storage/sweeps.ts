@@ -60,6 +60,10 @@ export interface Sweep {
   bumpOf?: string;
   replacedBy?: string;
   error?: string;
+  /** Set false when abandoned, true once its claims are released (a crash may come between). */
+  claimsReleased?: boolean;
+  /** When its broadcast was recorded on its payments (absent: still to do, e.g. after a crash). */
+  recordedAt?: Date;
   createdAt: Date;
   updatedAt: Date;
   events: SweepEvent[];
@@ -90,6 +94,7 @@ export class SweepRepository {
     await this.sweeps.createIndex({ createdAt: -1, _id: -1 }, { name: 'created' }, {});
     await this.sweeps.createIndex({ txid: 1 }, { name: 'txid', sparse: true }, {});
     await this.claims.createIndex({ sweepId: 1 }, { name: 'sweep' }, {});
+    await this.sweeps.createIndex({ bumpOf: 1 }, { name: 'bump_of', sparse: true }, {});
   }
 
   async create(sweep: Sweep): Promise<void> {
@@ -134,6 +139,71 @@ export class SweepRepository {
       .find({ _id: { $in: keys } }, { projection: { _id: 1 } })
       .toArray();
     return new Set(docs.map((d) => d._id));
+  }
+
+  /** Which sweep claims each of `keys` (claimed ones only). */
+  async claimOwners(keys: string[]): Promise<Map<string, string>> {
+    if (keys.length === 0) return new Map();
+    const docs = await this.claims.find({ _id: { $in: keys } }).toArray();
+    return new Map(docs.map((d) => [d._id, d.sweepId]));
+  }
+
+  /** Hands the claims on `keys` to `sweepId` (the member of a bump family in charge). */
+  async reassignClaims(keys: string[], sweepId: string): Promise<void> {
+    if (keys.length === 0) return;
+    await this.claims.updateMany({ _id: { $in: keys } }, { $set: { sweepId } });
+  }
+
+  /** Abandoned sweeps whose claims a crash kept from being released. */
+  abandonedWithClaims(): Promise<Sweep[]> {
+    return this.sweeps.find({ state: 'abandoned', claimsReleased: false }).toArray();
+  }
+
+  async markClaimsReleased(id: string): Promise<void> {
+    await this.sweeps.updateOne({ _id: id }, { $set: { claimsReleased: true } });
+  }
+
+  /** Broadcast sweeps whose broadcast is not recorded on their payments yet. */
+  unrecorded(): Promise<Sweep[]> {
+    return this.sweeps
+      .find({ state: { $in: ['broadcast', 'confirmed'] }, recordedAt: { $exists: false } })
+      .sort({ createdAt: 1 })
+      .toArray();
+  }
+
+  async markRecorded(id: string): Promise<void> {
+    await this.sweeps.updateOne({ _id: id }, { $set: { recordedAt: this.now() } });
+  }
+
+  /** Fee bumps of `id`. */
+  bumpsOf(id: string): Promise<Sweep[]> {
+    return this.sweeps.find({ bumpOf: id }).toArray();
+  }
+
+  /** The states of the sweeps `ids`. */
+  async statesOf(ids: string[]): Promise<Map<string, SweepState>> {
+    if (ids.length === 0) return new Map();
+    const docs = await this.sweeps
+      .find({ _id: { $in: ids } }, { projection: { _id: 1, state: 1 } })
+      .toArray();
+    return new Map(docs.map((d) => [d._id, d.state]));
+  }
+
+  async clearReplacedBy(id: string): Promise<void> {
+    await this.sweeps.updateOne({ _id: id }, { $unset: { replacedBy: '' } });
+  }
+
+  withTxid(txid: string): Promise<Sweep[]> {
+    return this.sweeps.find({ txid }).toArray();
+  }
+
+  /** Sets fields and records an admin-visible event without changing the state. */
+  async annotate(id: string, set: Partial<Sweep>, type: string, cause: string): Promise<void> {
+    const at = this.now();
+    await this.sweeps.updateOne(
+      { _id: id },
+      { $set: { ...set, updatedAt: at }, $push: { events: { at, type, cause } } },
+    );
   }
 
   async releaseClaims(sweepId: string): Promise<void> {

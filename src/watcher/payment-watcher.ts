@@ -255,7 +255,9 @@ export class PaymentWatcher {
       report.errors += credit.errors;
       if (this.deps.forwarder && report.tipHeight !== null) {
         this.fence('forwarding');
-        report.forwarding = await this.deps.forwarder.runCycle(report.tipHeight);
+        // Sweeps are tracked when blocks move: an idle cycle costs them no request.
+        const newBlock = report.blocksApplied > 0 || report.blocksDisconnected > 0;
+        report.forwarding = await this.deps.forwarder.runCycle(report.tipHeight, { newBlock });
         report.errors += report.forwarding.errors;
       }
       this.fence('outbox');

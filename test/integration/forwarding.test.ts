@@ -200,9 +200,9 @@ describe('sweeping in sign mode', () => {
     }
   });
 
-  it('replaces a sweep stuck at a low fee with a higher-fee one that btcd accepts', async () => {
+  it('replaces a sweep stuck at a low fee, tracks both until one confirms, and records one forwarded', async () => {
     await lab.setFeeEstimates({ '6': 1 });
-    await paidPayments(d, [80_000]);
+    const [p] = await paidPayments(d, [80_000]);
     await d.watcher.runCycle();
     const stuck = (await sweeps(d)).at(-1)!;
     expect(stuck).toMatchObject({ state: 'broadcast', feeRate: 1 });
@@ -217,8 +217,9 @@ describe('sweeping in sign mode', () => {
     const after = await sweeps(d);
     const replacement = after.find((s) => s.bumpOf === stuck._id)!;
     expect(replacement).toMatchObject({ state: 'broadcast', feeRate: 6 });
+    // The original stays tracked (a miner may still have it) until one of them confirms.
     expect(after.find((s) => s._id === stuck._id)).toMatchObject({
-      state: 'replaced',
+      state: 'broadcast',
       replacedBy: replacement._id,
     });
     expect(await mempoolHas(replacement.txid!)).toBe(true);
@@ -228,6 +229,11 @@ describe('sweeping in sign mode', () => {
     await lab.mine(1);
     await d.watcher.runCycle();
     expect((await d.sweeps.get(replacement._id))?.state).toBe('confirmed');
+    expect((await d.sweeps.get(stuck._id))?.state).toBe('replaced');
+    const payment = await d.mongo.db.collection<Payment>('payments').findOne({ _id: p!.id });
+    expect(payment?.events.filter((e) => e.type === 'forwarded')).toHaveLength(1);
+    expect(payment?.events.filter((e) => e.type === 'sweep_replaced')).toHaveLength(1);
+    expect(payment?.sweepTxid).toBe(replacement.txid);
     await lab.setFeeEstimates({ '1': 20, '3': 8, '6': 3.5, '144': 1 });
   });
 });

@@ -260,6 +260,22 @@ export function chainSourceContract(
       expect(txids.sort()).toEqual([coin.txid, spend.getId()].sort());
     });
 
+    it('tells whether an output is spent, and by which transaction (mempool or chain)', async () => {
+      const { owner, coin } = await ownedCoin(60_000);
+      expect(await source.outspend(coin.txid, coin.vout)).toEqual({ spent: false });
+      const spend = signSpend(owner, coin, freshKey().address, 1_000);
+      await source.broadcast(spend.toHex());
+      expect(await source.outspend(coin.txid, coin.vout)).toEqual({
+        spent: true,
+        txid: spend.getId(),
+      });
+      await node.mine(1);
+      expect(await source.outspend(coin.txid, coin.vout)).toEqual({
+        spent: true,
+        txid: spend.getId(),
+      });
+    });
+
     it('returns the txid again when the same transaction is broadcast twice', async () => {
       const { owner, coin } = await ownedCoin(60_000);
       const spend = signSpend(owner, coin, freshKey().address, 1_000);
@@ -353,17 +369,6 @@ export function chainSourceContract(
 
     it('answers an empty mempool for an address nobody has paid', async () => {
       expect(await source.addressMempool(freshKey().address)).toEqual([]);
-    });
-
-    it('tells whether an output is spent, and by which transaction', async () => {
-      const { owner, coin } = await ownedCoin(45_000);
-      expect(await source.outspend(coin.txid, coin.vout)).toEqual({ spent: false });
-      const spend = signSpend(owner, coin, freshKey().address, 1_000);
-      await source.broadcast(spend.toHex());
-      expect(await source.outspend(coin.txid, coin.vout)).toEqual({
-        spent: true,
-        txid: spend.getId(),
-      });
     });
 
     it('turns a confirmed transaction unconfirmed when its block is disconnected', async () => {

@@ -662,3 +662,33 @@ describe('planReplacement', () => {
     expect(rejection(() => planReplacement(previous, 7, 'regtest')).reason).toBe('dust');
   });
 });
+
+describe('the configured destination', () => {
+  const foreign = bitcoin.payments.p2wpkh({
+    pubkey: bip32.fromSeed(Buffer.alloc(32, 10), REGTEST).publicKey,
+    network: REGTEST,
+  }).address!;
+
+  it('signSweep refuses a plan that pays another address than the configured one', () => {
+    const plan = planOf(inputsOf('p2wpkh', [30_000]), 2, foreign);
+    expect(
+      rejection(() => signSweep(build(plan), plan, accountFor(plan).node, destination)).reason,
+    ).toBe('destination');
+    expect(signSweep(build(plan), plan, accountFor(plan).node, foreign).txid).toMatch(
+      /^[0-9a-f]{64}$/,
+    );
+  });
+
+  it('acceptSignedSweep refuses a PSBT or raw transaction paying another address', () => {
+    const plan = planOf(inputsOf('p2wpkh', [30_000]), 2, foreign);
+    const psbt = hardwareSigned(plan);
+    expect(
+      rejection(() => acceptSignedSweep(plan, psbt.toBase64(), 'regtest', undefined, destination))
+        .reason,
+    ).toBe('destination');
+    const raw = psbt.finalizeAllInputs().extractTransaction().toHex();
+    expect(
+      rejection(() => acceptSignedSweep(plan, raw, 'regtest', undefined, destination)).reason,
+    ).toBe('destination');
+  });
+});
