@@ -6,10 +6,11 @@ import { type Logger, pino } from 'pino';
 import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
 import { EsploraChainSource } from './chain/esplora.js';
-import type { Config } from './config/config.js';
+import { type Config, appConfig, webhookSecrets } from './config/config.js';
 import { Ledger } from './ledger/ledger.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
+import { buildOpsApp } from './observability/ops-app.js';
 import { Readiness } from './observability/readiness.js';
 import { PaymentService } from './payments/payment-service.js';
 import type { Policy } from './payments/state-machine.js';
@@ -105,7 +106,12 @@ function forwarderFor(
 export type DaemonServices = Omit<AppDeps, 'config' | 'logger' | 'now'>;
 
 export interface Daemon extends DaemonServices {
+  /** The public listener: the API and the checkout pages. */
   app: FastifyInstance;
+  /** The operations listener: health, readiness, metrics, docs (ops.host:ops.port). */
+  ops: FastifyInstance;
+  metrics: DaemonMetrics;
+  readiness: Readiness;
   log: Logger;
   mongo: MongoHandle;
   wallet: WalletAccount;
@@ -164,7 +170,9 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const chain = options.chain ?? EsploraChainSource.fromConfig(config);
     const view = { publicUrl: config.http.publicUrl, merchantName: config.checkout.merchantName };
     const watcherLog = log.child({ component: 'watcher' });
-    const { url, secret } = config.webhooks;
+    const { url } = config.webhooks;
+    // Signed with the newest secret; receivers accept old and new while they rotate.
+    const [secret] = webhookSecrets(config);
     const dispatcher =
       url !== undefined && secret !== undefined
         ? new WebhookDispatcher({
@@ -192,6 +200,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       sweeps: sweeps.sweeps,
       ...(chain instanceof EsploraChainSource && { chain }),
       leading: () => loop.leading,
+      countsCacheMs: config.ops.metricsCacheSeconds * 1000,
       log: log.child({ component: 'metrics' }),
     });
     const watcher = new PaymentWatcher({
@@ -219,6 +228,8 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const probeChain = options.chain ?? readinessChain(config);
     const readiness = new Readiness({
       timeoutMs: READINESS_TIMEOUT_MS,
+      // N callers within the period → one upstream chain request, one MongoDB ping.
+      cacheMs: config.ops.readinessCacheSeconds * 1000,
       pingMongo: (signal) => mongo.client.db('admin').command({ ping: 1 }, { signal }),
       chainTip: () => probeChain.tip(),
       watcher: {
@@ -236,13 +247,21 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       sweeps,
       forwarder,
       watcher,
+    };
+    // The HTTP layer never holds the private key: only the forwarder (above) has it.
+    const app = await buildApp({ config: appConfig(config), ...services, logger: log, now });
+    const ops = await buildOpsApp({
       metrics,
       readiness,
-    };
-    const app = await buildApp({ config, ...services, logger: log, now });
+      publicApp: app,
+      logger: log.child({ component: 'ops' }),
+    });
     return {
       ...services,
+      metrics,
+      readiness,
       app,
+      ops,
       log,
       mongo,
       wallet,
@@ -252,6 +271,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       async close() {
         await loop.stop();
         await app.close();
+        await ops.close();
         await mongo.client.close();
       },
     };

@@ -109,7 +109,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
   app.get<{ Querystring: { state?: SweepState; limit: number; cursor?: string } }>(
     '/v1/admin/sweeps',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...common,
         summary: 'List sweeps, newest first',
@@ -139,7 +139,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
   app.get<{ Params: { id: string } }>(
     '/v1/admin/sweeps/:id',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...common,
         summary: 'A sweep with its signed transaction',
@@ -153,7 +153,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
   app.get<{ Params: { id: string } }>(
     '/v1/admin/sweeps/:id/psbt',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...common,
         summary: 'Download the PSBT of a sweep awaiting a signature (watch-only mode)',
@@ -181,7 +181,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
   app.post<{ Params: { id: string }; Body: { psbt?: string; rawTx?: string } }>(
     '/v1/admin/sweeps/:id/psbt',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...common,
         summary:
@@ -242,7 +242,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
   app.post<{ Params: { id: string } }>(
     '/v1/admin/payments/:id/forward',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...common,
         summary:

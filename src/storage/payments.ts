@@ -54,6 +54,9 @@ export class PaymentRepository {
     await this.collection.createIndex({ watching: 1 }, { name: 'watching' }, {});
     await this.collection.createIndex({ 'credit.state': 1 }, { name: 'credit_state' }, {});
     await this.collection.createIndex({ createdAt: -1, _id: -1 }, { name: 'created' }, {});
+    // The /metrics counts of flagged payments.
+    await this.collection.createIndex({ needsReview: 1 }, { name: 'needs_review' }, {});
+    await this.collection.createIndex({ late: 1 }, { name: 'late' }, {});
   }
 
   async insert(payment: Payment): Promise<void> {

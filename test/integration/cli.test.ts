@@ -148,7 +148,7 @@ describe('satwatch config check', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim()).toBe(
-      'invalid configuration: webhooks.secret must NOT have fewer than 16 characters',
+      'invalid configuration: webhooks.secret must NOT have fewer than 32 characters',
     );
   });
 });

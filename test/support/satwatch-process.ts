@@ -16,7 +16,8 @@ export function spawnSatwatch(args: string[], env: Record<string, string>): Satw
     process.execPath,
     ['--import', 'tsx', path.join(repoRoot, 'src/main.ts'), ...args],
     {
-      env: { ...process.env, SATWATCH_LOG_LEVEL: 'warn', ...env },
+      // Ops listener on a free port unless the test names one: several daemons run at once.
+      env: { ...process.env, SATWATCH_LOG_LEVEL: 'warn', SATWATCH_OPS_PORT: '0', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
