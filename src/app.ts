@@ -1,24 +1,27 @@
 /**
- * Builds the HTTP application from its services; tests `inject` into it without opening a port.
+ * Builds the public HTTP application from its services; tests `inject` into it without opening
+ * a port. Operations endpoints (readiness, metrics, docs) live on the ops app
+ * (observability/ops-app.ts), not here.
  */
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './api/admin-routes.js';
 import { ApiKeyVerifier } from './api/auth.js';
 import { checkoutRoutes } from './api/checkout-routes.js';
+import { MAX_URL_LENGTH, clientErrorHandler, frameworkErrors } from './api/client-errors.js';
+import { ApiError } from './api/errors.js';
+import { FailedAuthLimiter } from './api/failed-auth-limiter.js';
 import { paymentRoutes } from './api/payments-routes.js';
 import { prepareApi } from './api/prepare.js';
+import { registerRateLimits } from './api/rate-limits.js';
 import { sweepsRoutes } from './api/sweeps-routes.js';
 import { usersRoutes } from './api/users-routes.js';
 import { webhookRoutes } from './api/webhooks-routes.js';
-import type { Config } from './config/config.js';
+import type { AppConfig } from './config/config.js';
 import type { Forwarder } from './forwarding/forwarder.js';
 import type { Ledger } from './ledger/ledger.js';
-import type { DaemonMetrics } from './observability/metrics.js';
-import type { Readiness } from './observability/readiness.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './observability/request-id.js';
-import { operationsRoutes } from './observability/routes.js';
+import { healthzRoute } from './observability/ops-app.js';
 import type { PaymentService } from './payments/payment-service.js';
 import type { PaymentRepository } from './storage/payments.js';
 import type { SweepRepository } from './storage/sweeps.js';
@@ -26,7 +29,8 @@ import type { PaymentWatcher } from './watcher/payment-watcher.js';
 import type { WebhookOutbox } from './webhooks/outbox.js';
 
 export interface AppDeps {
-  config: Config;
+  /** Without `wallet.xprv`: the HTTP layer never holds the private key (see appConfig). */
+  config: AppConfig;
   payments: PaymentService;
   repo: PaymentRepository;
   ledger: Ledger;
@@ -34,18 +38,22 @@ export interface AppDeps {
   sweeps: SweepRepository;
   forwarder: Forwarder | undefined;
   watcher: PaymentWatcher;
-  /** `/metrics` */
-  metrics: DaemonMetrics;
-  /** `/readyz` */
-  readiness: Readiness;
   /** The chain tip height, for admin actions outside a watcher cycle ("forward now"). */
   chainTipHeight?: () => Promise<number>;
   logger?: FastifyBaseLogger;
   now?: () => Date;
 }
 
+export class PrivateKeyInAppError extends Error {
+  constructor() {
+    super('buildApp was handed wallet.xprv: pass appConfig(config), without the private key');
+    this.name = 'PrivateKeyInAppError';
+  }
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  if ('xprv' in config.wallet) throw new PrivateKeyInAppError();
   const now = deps.now ?? (() => new Date());
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -56,13 +64,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Our own rule for the caller's x-request-id (see requestIdFor), not Fastify's header option.
     requestIdHeader: false,
     genReqId: (req) => requestIdFor(req.headers[REQUEST_ID_HEADER]),
+    clientErrorHandler,
+    frameworkErrors,
   });
   prepareApi(app);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    if (request.url.length > MAX_URL_LENGTH) {
+      done(
+        new ApiError(414, 'uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters`),
+      );
+      return;
+    }
     done();
   });
 
+  // Generates the OpenAPI document (served by the ops app) from the route schemas.
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -76,23 +93,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerRateLimits(app, { globalPerMinute: config.rateLimit.globalPerMinute });
 
-  const auth = new ApiKeyVerifier(config.auth.apiKeys);
+  const auth = new ApiKeyVerifier(
+    config.auth.apiKeys,
+    new FailedAuthLimiter(config.rateLimit.failedAuthPerMinute),
+  );
   const view = { publicUrl: config.http.publicUrl, merchantName: config.checkout.merchantName };
 
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Process is alive' } }, () => ({
+  app.get('/healthz', { ...healthzRoute, config: { rateLimit: false } }, () => ({
     status: 'ok',
   }));
-  operationsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await app.register(paymentRoutes, {
     payments: deps.payments,
     auth,
     view,
     createPerMinute: config.rateLimit.createPerMinute,
   });
-  await app.register(usersRoutes, { ledger: deps.ledger, auth });
+  await app.register(usersRoutes, {
+    ledger: deps.ledger,
+    auth,
+    debitPerMinute: config.rateLimit.debitPerMinute,
+  });
   await app.register(adminRoutes, { repo: deps.repo, watcher: deps.watcher, auth, view });
   await app.register(webhookRoutes, { outbox: deps.outbox, auth });
   await app.register(sweepsRoutes, {
@@ -101,6 +123,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth,
     ...(deps.chainTipHeight && { chainTipHeight: deps.chainTipHeight }),
   });
-  checkoutRoutes(app, { payments: deps.payments, view, now });
+  checkoutRoutes(app, {
+    payments: deps.payments,
+    view,
+    now,
+    perClientPerMinute: config.rateLimit.checkoutPerMinute,
+  });
   return app;
 }

@@ -7,10 +7,11 @@ import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
 import { RequestBudget, defaultRequestLimit } from './chain/budget.js';
 import { EsploraChainSource } from './chain/esplora.js';
-import { type Config, esploraUrls } from './config/config.js';
+import { type Config, appConfig, esploraUrls, webhookSecrets } from './config/config.js';
 import { Ledger } from './ledger/ledger.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
+import { buildOpsApp } from './observability/ops-app.js';
 import { Readiness } from './observability/readiness.js';
 import { PaymentService } from './payments/payment-service.js';
 import type { Policy } from './payments/state-machine.js';
@@ -124,7 +125,12 @@ function forwarderFor(
 export type DaemonServices = Omit<AppDeps, 'config' | 'logger' | 'now'>;
 
 export interface Daemon extends DaemonServices {
+  /** The public listener: the API and the checkout pages. */
   app: FastifyInstance;
+  /** The operations listener: health, readiness, metrics, docs (ops.host:ops.port). */
+  ops: FastifyInstance;
+  metrics: DaemonMetrics;
+  readiness: Readiness;
   log: Logger;
   mongo: MongoHandle;
   wallet: WalletAccount;
@@ -197,7 +203,9 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     });
     const view = { publicUrl: config.http.publicUrl, merchantName: config.checkout.merchantName };
     const watcherLog = log.child({ component: 'watcher' });
-    const { url, secret } = config.webhooks;
+    const { url } = config.webhooks;
+    // Signed with the newest secret; receivers accept old and new while they rotate.
+    const [secret] = webhookSecrets(config);
     const dispatcher =
       url !== undefined && secret !== undefined
         ? new WebhookDispatcher({
@@ -239,6 +247,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       ...(chain instanceof EsploraChainSource && { chain }),
       budget,
       leading: () => loop.leading,
+      countsCacheMs: config.ops.metricsCacheSeconds * 1000,
       log: log.child({ component: 'metrics' }),
     });
     const holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -290,6 +299,8 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const probeChain = options.chain ?? readinessChain(config);
     const readiness = new Readiness({
       timeoutMs: READINESS_TIMEOUT_MS,
+      // N callers within the period → one upstream chain request, one MongoDB ping.
+      cacheMs: config.ops.readinessCacheSeconds * 1000,
       pingMongo: (signal) => mongo.client.db('admin').command({ ping: 1 }, { signal }),
       chainTip: () => probeChain.tip(),
       watcher: {
@@ -307,14 +318,23 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       sweeps,
       forwarder,
       watcher,
+      chainTipHeight: async () =>
+        (await chainState.scanState())?.tipHeight ?? (await chain.tipHeight()),
+    };
+    // The HTTP layer never holds the private key: only the forwarder (above) has it.
+    const app = await buildApp({ config: appConfig(config), ...services, logger: log, now });
+    const ops = await buildOpsApp({
       metrics,
       readiness,
-      chainTipHeight: async () => (await chain.tip()).height,
-    };
-    const app = await buildApp({ config, ...services, logger: log, now });
+      publicApp: app,
+      logger: log.child({ component: 'ops' }),
+    });
     return {
       ...services,
+      metrics,
+      readiness,
       app,
+      ops,
       log,
       mongo,
       wallet,
@@ -324,6 +344,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       async close() {
         await loop.stop();
         await app.close();
+        await ops.close();
         await mongo.client.close();
       },
     };

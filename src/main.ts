@@ -8,6 +8,7 @@
  *   derive <from> [count]               print receive addresses, to check against your wallet
  *   api-key --id <id> --role <role>     make an API key and the config entry holding its hash
  *   sweep-stray [--dry-run] [--gap N]   sweep coins on receive addresses that no payment accounts for
+ *   help [command], --help, --version   usage, one command's help, the version
  *
  * Exit codes: 0 success; 1 invalid configuration or an operational error (MongoDB, chain);
  * 2 a command typed wrong, or `reconcile` found a mismatch.
@@ -19,7 +20,7 @@ import { reconcile } from './cli/reconcile.js';
 import { rescan } from './cli/rescan.js';
 import { serve } from './cli/serve.js';
 import { sweepStray } from './cli/sweep-stray.js';
-import { USAGE, UsageError } from './cli/usage.js';
+import { USAGE, UsageError, helpText, version } from './cli/usage.js';
 import { ConfigError } from './config/config.js';
 import { ColdDestinationChangedError } from './forwarding/cold-destination.js';
 import { WalletKeyError } from './wallet/extended-key.js';
@@ -27,7 +28,22 @@ import { WalletKeyError } from './wallet/extended-key.js';
 /** The exit code, or undefined for `serve`, which keeps running until a signal. */
 async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...args] = argv;
+  // `<command> --help` asks for help, never runs the command.
+  if (command !== undefined && (args.includes('--help') || args.includes('-h'))) {
+    console.log(helpText(command));
+    return 0;
+  }
   switch (command) {
+    case '--help':
+    case '-h':
+    case 'help':
+      console.log(helpText(command === 'help' ? args[0] : undefined));
+      return 0;
+    case '--version':
+    case '-v':
+    case 'version':
+      console.log(version());
+      return 0;
     case 'serve':
       await serve(args);
       return undefined;

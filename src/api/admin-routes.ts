@@ -61,7 +61,7 @@ export async function adminRoutes(
   app.get<{ Querystring: ListQuery }>(
     '/v1/admin/payments',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['admin'],
         summary: 'Search payments, newest first',
@@ -124,7 +124,7 @@ export async function adminRoutes(
   app.get<{ Params: { id: string } }>(
     '/v1/admin/payments/:id',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['admin'],
         summary: 'A payment with its events, outputs and credit',
@@ -143,7 +143,7 @@ export async function adminRoutes(
   app.post<{ Params: { id: string }; Body: { force?: boolean; reason?: string } | undefined }>(
     '/v1/admin/payments/:id/confirm',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['admin'],
         summary:

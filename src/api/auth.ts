@@ -1,11 +1,16 @@
 /**
  * API keys: `Authorization: Bearer <key>`. Only SHA-256 hashes are configured; a presented key
  * is hashed and compared against every configured hash in constant time.
+ *
+ * The check runs as an `onRequest` hook, before the body is read or validated: a caller without
+ * a valid key learns nothing about our input rules, and per-key rate limits (which run after it)
+ * count the verified key id, never the raw header text.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyConfig, Role } from '../config/config.js';
 import { ApiError } from './errors.js';
+import type { FailedAuthLimiter } from './failed-auth-limiter.js';
 
 export interface Principal {
   id: string;
@@ -26,10 +31,23 @@ export function newApiKey(): string {
   return `sw_${randomBytes(32).toString('base64url')}`;
 }
 
+/**
+ * The token of an `Authorization` header using the Bearer scheme (RFC 7235: the scheme name is
+ * case-insensitive, then one or more spaces, then the token), or undefined.
+ */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^bearer +([\x21-\x7e]+) *$/i.exec(header ?? '');
+  return match?.[1];
+}
+
 export class ApiKeyVerifier {
   private readonly keys: { principal: Principal; hash: Buffer }[];
 
-  constructor(keys: readonly ApiKeyConfig[]) {
+  constructor(
+    keys: readonly ApiKeyConfig[],
+    /** Refuses (429) callers with too many failed authentications, per client address. */
+    private readonly failures?: FailedAuthLimiter,
+  ) {
     this.keys = keys.map((k) => ({
       principal: { id: k.id, role: k.role },
       hash: Buffer.from(k.sha256, 'hex'),
@@ -46,19 +64,30 @@ export class ApiKeyVerifier {
     return match;
   }
 
-  /** A preHandler admitting only keys with one of `roles`. */
+  /** An `onRequest` hook admitting only keys with one of `roles`. */
   require(...roles: Role[]) {
     return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+      const blocked = this.failures?.blocked(request.ip);
+      if (blocked !== undefined) {
+        void reply.header('retry-after', String(blocked));
+        done(new ApiError(429, 'rate_limited', 'too many failed authentications; retry later'));
+        return;
+      }
       const header = request.headers.authorization;
-      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      const token = bearerToken(header);
       const principal = token ? this.verify(token) : undefined;
       if (!principal) {
+        this.failures?.fail(request.ip);
         void reply.header('www-authenticate', 'Bearer');
         done(
           new ApiError(
             401,
             'unauthorized',
-            token ? 'API key not recognised' : 'API key required (Authorization: Bearer …)',
+            token
+              ? 'API key not recognised'
+              : header
+                ? 'Authorization must be "Bearer <key>"'
+                : 'API key required (Authorization: Bearer …)',
           ),
         );
         return;

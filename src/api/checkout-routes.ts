@@ -9,11 +9,14 @@ import {
   renderNotFoundPage,
 } from '../checkout/page.js';
 import { notFound } from './errors.js';
+import { perMinute } from './rate-limits.js';
 
 export interface CheckoutRoutesOptions {
   payments: PaymentService;
   view: ViewContext;
   now: () => Date;
+  /** Page and status reads per minute per client address (public: no key to count by). */
+  perClientPerMinute?: number;
 }
 
 const idParams = {
@@ -33,10 +36,14 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
       log.warn({ err, paymentId: payment._id }, 'could not record the checkout view');
     }
   };
+  const limit =
+    options.perClientPerMinute === undefined
+      ? {}
+      : { config: { rateLimit: perMinute(options.perClientPerMinute) } };
 
   app.get<{ Params: { id: string } }>(
     '/pay/:id',
-    { schema: { hide: true, params: idParams } },
+    { ...limit, schema: { hide: true, params: idParams } },
     async (request, reply) => {
       void reply
         .header('content-security-policy', CONTENT_SECURITY_POLICY)
@@ -54,6 +61,7 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
   app.get<{ Params: { id: string } }>(
     '/pay/:id/status',
     {
+      ...limit,
       schema: {
         tags: ['checkout'],
         summary: "A payment's public status, for the checkout page",

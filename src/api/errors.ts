@@ -25,6 +25,29 @@ export class ApiError extends Error {
   }
 }
 
+/** Our code and message for 4xx statuses raised outside our routes (Fastify, plugins, Node). */
+const KNOWN_STATUSES: Readonly<Record<number, { code: string; message: string }>> = {
+  400: { code: 'invalid_request', message: 'the request is malformed' },
+  404: { code: 'not_found', message: 'not found' },
+  405: { code: 'method_not_allowed', message: 'method not allowed' },
+  408: { code: 'request_timeout', message: 'the request took too long' },
+  413: { code: 'payload_too_large', message: 'body is too large' },
+  414: { code: 'uri_too_long', message: 'the URL is too long' },
+  415: { code: 'unsupported_media_type', message: 'content-type must be application/json' },
+  429: { code: 'rate_limited', message: 'too many requests; retry later' },
+  431: { code: 'headers_too_large', message: 'the request headers are too large' },
+};
+
+function statusError(status: number): { code: string; message: string } {
+  return KNOWN_STATUSES[status] ?? { code: 'invalid_request', message: 'the request was refused' };
+}
+
+/** The body of an error answered below Fastify (e.g. by Node's HTTP parser), in our shape. */
+export function errorBody(status: number): string {
+  const known = statusError(status);
+  return JSON.stringify({ error: known.code, message: known.message });
+}
+
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 
 export const errorSchema = {
@@ -58,6 +81,8 @@ export function fieldOf(error: AjvLikeError, part: string): string {
 function validationMessage(error: AjvLikeError, field: string): string {
   if (error.keyword === 'required') return `${field} is required`;
   if (error.keyword === 'additionalProperties') return `${field} is not a known field`;
+  // The pattern itself says nothing to a client (and can be unreadable escapes).
+  if (error.keyword === 'pattern') return `${field} has characters or a form that is not allowed`;
   if (error.keyword === 'enum') {
     return `${field} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
   }
@@ -100,21 +125,22 @@ export function registerErrorHandler(app: FastifyInstance): void {
     switch (err.code) {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return send(
-          400,
-          'invalid_request',
+          415,
+          'unsupported_media_type',
           'content-type must be application/json',
           'content-type',
         );
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return send(400, 'invalid_request', 'body is too large', 'body');
+        return send(413, 'payload_too_large', 'body is too large', 'body');
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return send(400, 'invalid_request', 'body is required', 'body');
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
         return send(400, 'invalid_request', 'body is not valid JSON', 'body');
     }
-    if (err.statusCode === 429) return send(429, 'rate_limited', err.message);
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return send(err.statusCode, 'invalid_request', err.message);
+      const known = statusError(err.statusCode);
+      // Fastify's own messages may name internals (FST_ERR_…): ours say what the client can fix.
+      return send(err.statusCode, known.code, known.message);
     }
     request.log.error({ err }, 'request failed');
     return send(500, 'internal_error', 'internal error');

@@ -3,6 +3,10 @@ import { PAYMENT_STATUSES } from '../payments/payment.js';
 
 export const DECIMAL_PATTERN = '^(0|[1-9][0-9]*)(\\.[0-9]+)?$';
 
+/** Text without control characters (C0, DEL, C1) or bidirectional formatting characters. */
+export const PRINTABLE_TEXT_PATTERN =
+  '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$';
+
 const price = {
   type: 'object',
   additionalProperties: false,
@@ -31,7 +35,14 @@ export const createPaymentBody = {
     packageId: { type: 'string', minLength: 1, maxLength: 64 },
     price,
     credits: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-    description: { type: 'string', minLength: 1, maxLength: 200 },
+    description: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      // Shown to payers and put in wallet labels: no control characters, no bidi overrides
+      // that could make the text read differently than it is.
+      pattern: PRINTABLE_TEXT_PATTERN,
+    },
   },
   description: 'Either packageId, or price with credits.',
 } as const;

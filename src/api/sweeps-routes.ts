@@ -116,7 +116,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
   app.get<{ Querystring: { state?: SweepState; limit: number; cursor?: string } }>(
     '/v1/admin/sweeps',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...common,
         summary: 'List sweeps, newest first',
@@ -146,7 +146,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
   app.get<{ Params: { id: string } }>(
     '/v1/admin/sweeps/:id',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...common,
         summary: 'A sweep with its signed transaction',
@@ -160,7 +160,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
   app.get<{ Params: { id: string } }>(
     '/v1/admin/sweeps/:id/psbt',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...common,
         summary: 'Download the PSBT of a sweep awaiting a signature (watch-only mode)',
@@ -196,7 +196,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
   app.post<{ Params: { id: string }; Body: { psbt?: string; rawTx?: string } }>(
     '/v1/admin/sweeps/:id/psbt',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...common,
         summary:
@@ -258,7 +258,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
   app.post<{ Params: { id: string } }>(
     '/v1/admin/payments/:id/forward',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...common,
         summary:

@@ -9,11 +9,14 @@ import {
 } from '../ledger/ledger.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { ApiError } from './errors.js';
+import { perMinute } from './rate-limits.js';
 import { createPaymentBody, idempotencyHeaders, pageOf, authenticatedErrors } from './schemas.js';
 
 export interface UsersRoutesOptions {
   ledger: Ledger;
   auth: ApiKeyVerifier;
+  /** Debits per minute per API key (its own limit, instead of the global one). */
+  debitPerMinute?: number;
 }
 
 interface DebitBody {
@@ -90,7 +93,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRoutesOptions): 
   app.get<{ Params: { id: string } }>(
     '/v1/users/:id/balance',
     {
-      preHandler: merchant,
+      onRequest: merchant,
       schema: {
         tags: ['balances'],
         summary: "Read a user's balance",
@@ -120,7 +123,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRoutesOptions): 
   app.get<{ Params: { id: string }; Querystring: { limit: number; cursor?: string } }>(
     '/v1/users/:id/ledger',
     {
-      preHandler: merchant,
+      onRequest: merchant,
       schema: {
         tags: ['balances'],
         summary: "List a user's ledger entries, newest first",
@@ -161,7 +164,10 @@ export function usersRoutes(app: FastifyInstance, options: UsersRoutesOptions): 
   app.post<{ Params: { id: string }; Body: DebitBody; Headers: { 'idempotency-key': string } }>(
     '/v1/users/:id/debit',
     {
-      preHandler: merchant,
+      onRequest: merchant,
+      ...(options.debitPerMinute !== undefined && {
+        config: { rateLimit: perMinute(options.debitPerMinute) },
+      }),
       schema: {
         tags: ['balances'],
         summary: "Spend a user's credits",

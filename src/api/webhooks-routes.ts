@@ -107,7 +107,7 @@ export function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOption
   }>(
     '/v1/admin/webhooks',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['admin'],
         summary: 'List webhook events with their delivery log, newest first',
@@ -144,7 +144,7 @@ export function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOption
   app.post<{ Params: { id: string } }>(
     '/v1/admin/webhooks/:id/redeliver',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['admin'],
         summary: 'Send a webhook event again',

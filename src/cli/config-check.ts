@@ -3,14 +3,14 @@
  * prints the effective result as JSON, secrets masked, so an operator can see what the daemon
  * would run with (and paste it into a ticket) without leaking a key.
  */
-import { type Config, ENVIRONMENT, loadConfig } from '../config/config.js';
+import { type Config, SETTINGS_ENVIRONMENT, loadConfig } from '../config/config.js';
 
 /** What a secret that is set prints as. */
 export const SECRET_SET = '<set>';
 
 /**
  * Secret settings whose value is worth showing in part. Every other `secret: true` setting of
- * the ENVIRONMENT table prints as SECRET_SET, so a secret added later is masked by default.
+ * SETTINGS_ENVIRONMENT prints as SECRET_SET, so a secret added later is masked by default.
  */
 const PARTIAL_SECRETS: Readonly<Record<string, (value: unknown) => unknown>> = {
   // Host and options matter when debugging; only the password is a secret.
@@ -67,7 +67,7 @@ function maskUrlsDeep(value: unknown): unknown {
 /** A deep copy of `config` that is safe to print. */
 export function maskSecrets(config: Config): Record<string, unknown> {
   const masked = maskUrlsDeep(config) as Record<string, unknown>;
-  for (const { key, secret } of ENVIRONMENT) {
+  for (const { key, secret } of SETTINGS_ENVIRONMENT) {
     if (!secret) continue;
     const value = getPath(config as unknown as Record<string, unknown>, key);
     if (value === undefined) continue;

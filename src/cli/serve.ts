@@ -31,7 +31,7 @@ async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
  * cycle writes to it until its final line.
  */
 export async function shutDown(daemon: Daemon, timeoutMs: number): Promise<number> {
-  const { app, loop, mongo, log } = daemon;
+  const { app, ops, loop, mongo, log } = daemon;
   const deadline = Date.now() + timeoutMs;
   if (!(await within(app.close(), timeoutMs))) {
     log.error({ timeoutMs }, 'HTTP requests did not finish in time; exiting without waiting');
@@ -48,6 +48,8 @@ export async function shutDown(daemon: Daemon, timeoutMs: number): Promise<numbe
     return 1;
   }
   log.info('watcher stopped and its lease released');
+  // Health and metrics answer until the very end, so the operator sees the drain.
+  await ops.close();
   await mongo.client.close();
   log.info('shutdown complete');
   return 0;
@@ -99,7 +101,11 @@ export async function serve(args: string[]): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  if (!watcherOnly) await app.listen({ host: config.http.host, port: config.http.port });
+  // The ops listener runs in every mode: a watcher-only process has health and metrics too.
+  const opsAddress = await daemon.ops.listen({ host: config.ops.host, port: config.ops.port });
+  const apiAddress = watcherOnly
+    ? undefined
+    : await app.listen({ host: config.http.host, port: config.http.port });
   if (shutdown.requested) return; // a signal came while the port was opening
   if (!apiOnly && config.watcher.enabled) daemon.loop.start();
   log.info(
@@ -109,6 +115,9 @@ export async function serve(args: string[]): Promise<void> {
       scriptType: daemon.wallet.scriptType,
       api: !watcherOnly,
       watcher: !apiOnly && config.watcher.enabled,
+      // The bound addresses (port 0 in the configuration picks a free one).
+      ...(apiAddress !== undefined && { apiAddress }),
+      opsAddress,
     },
     'satwatch is serving',
   );

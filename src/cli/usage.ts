@@ -1,4 +1,6 @@
-/** The command line's usage text and the error for a command typed wrong (exit code 2). */
+/** The command line's usage and help texts, its version, and the error for a command typed wrong. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 export const USAGE = `usage:
   satwatch serve [--api-only|--watcher-only] [--accept-new-cold-destination]
@@ -7,7 +9,56 @@ export const USAGE = `usage:
   satwatch derive <from-index> [count]
   satwatch api-key --id <id> --role merchant|admin
   satwatch sweep-stray [--dry-run] [--gap <n>]
-  satwatch rescan --from <height> [--to <height>]`;
+  satwatch rescan --from <height> [--to <height>]
+  satwatch help [command] | --help | --version`;
+
+/** One paragraph per command, for `satwatch help <command>` and `<command> --help`. */
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  serve: `satwatch serve [--api-only|--watcher-only] [--accept-new-cold-destination]
+  Start the public HTTP API (http.host:http.port), the operations listener (ops.host:ops.port:
+  /healthz, /readyz, /metrics, /docs) and the chain watcher. --api-only runs no watcher;
+  --watcher-only opens no public listener (the ops listener stays). A changed cold wallet
+  (forwarding.coldAddress/coldXpub) is refused unless --accept-new-cold-destination is given.
+  SIGTERM/SIGINT shut down gracefully.`,
+  config: `satwatch config check
+  Load and validate the configuration exactly as serve does (unknown SATWATCH_* variables
+  included) and print it as JSON, secrets masked. Exit 1 names what is wrong.`,
+  reconcile: `satwatch reconcile [--json] [--gap <n>]
+  Check that balances, the ledger and credited payments agree, and that every coin on our
+  addresses is accounted for by a sweep. Exit 2 on a mismatch.`,
+  derive: `satwatch derive <from-index> [count]
+  Print receive addresses (default 10) to compare with your own wallet.`,
+  'api-key': `satwatch api-key --id <id> --role merchant|admin
+  Make a new API key and print it with the auth.apiKeys entry holding its SHA-256.`,
+  'sweep-stray': `satwatch sweep-stray [--dry-run] [--gap <n>]
+  Sweep coins on receive addresses that no payment accounts for.`,
+  rescan: `satwatch rescan --from <height> [--to <height>]
+  Scan a range of blocks again for payments (idempotent; safe while the daemon runs).`,
+  help: `satwatch help [command]
+  Print the usage, or one command's help.`,
+};
+
+/** The package's version, from the package.json next to src/ (tsx) or dist/ (compiled). */
+export function version(): string {
+  for (const up of ['..', '../..', '../../..']) {
+    try {
+      const file = path.resolve(import.meta.dirname, up, 'package.json');
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'satwatch' && pkg.version !== undefined) return pkg.version;
+    } catch {
+      // not this level
+    }
+  }
+  return 'unknown';
+}
+
+/** `satwatch help [command]`: the text to print, or a UsageError for an unknown command. */
+export function helpText(command: string | undefined): string {
+  if (command === undefined) return USAGE;
+  const text = COMMAND_HELP[command];
+  if (text === undefined) throw new UsageError(`help: unknown command ${command}`);
+  return text;
+}
 
 export class UsageError extends Error {
   constructor(message: string) {

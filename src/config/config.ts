@@ -3,16 +3,22 @@
  * variable may instead name a file (`<NAME>_FILE`) for secrets. Validated at start; errors
  * name the offending key and never quote a secret.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as bitcoin from 'bitcoinjs-lib';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { SCRIPT_TYPES, type ScriptType } from '../wallet/extended-key.js';
 import { BITCOIN_NETWORKS, NETWORK_NAMES, type NetworkName } from '../wallet/networks.js';
 import { WalletAccount } from '../wallet/account.js';
-import { isDecimalString } from '../pricing/amount.js';
 import { MIN_LEASE_SECONDS } from '../watcher/lease.js';
 import { cronIntervalProblem } from '../watcher/cron-interval.js';
+import { decimalPlaces, isDecimalString, minorUnits } from '../pricing/amount.js';
+import {
+  type EnvKind,
+  type EnvironmentVariable,
+  environmentFor,
+  unknownVariable,
+} from './environment.js';
 
 export type Role = 'merchant' | 'admin';
 
@@ -41,6 +47,15 @@ export interface Config {
     bodyLimitBytes: number;
     trustProxy: boolean;
   };
+  /** The operations listener: health, readiness, metrics, docs (keep it private). */
+  ops: {
+    host: string;
+    port: number;
+    /** One readiness probe of MongoDB and the chain API answers /readyz this long. */
+    readinessCacheSeconds: number;
+    /** The MongoDB counts behind /metrics are recounted at most this often. */
+    metricsCacheSeconds: number;
+  };
   log: { level: string };
   mongo: { url: string; database: string };
   wallet: {
@@ -68,6 +83,8 @@ export interface Config {
     expiryGraceSeconds: number;
     /** A credited payment is no longer watched once its transactions are this deep. */
     settledConfirmations: number;
+    /** Required to run mainnet with requiredConfirmations 0 (full-RBF makes 0-conf replaceable). */
+    acceptZeroConfRisk: boolean;
   };
   chain: {
     /** Esplora base URLs, tried in order; empty means the network's public defaults. */
@@ -91,7 +108,15 @@ export interface Config {
     /** Payments created this recently get their address's mempool checked each cycle. */
     mempoolNewPaymentSeconds: number;
   };
-  webhooks: { url?: string; secret?: string; timeoutMs: number; maxAttempts: number };
+  webhooks: {
+    url?: string;
+    /** Signing secrets, newest first: events are signed with the first (rotation: prepend). */
+    secrets?: string[];
+    /** The old single secret (deprecated, warned at start): read as `secrets: [secret]`. */
+    secret?: string;
+    timeoutMs: number;
+    maxAttempts: number;
+  };
   /** How long a shutdown waits for the running watcher cycle. */
   shutdown: { timeoutMs: number };
   forwarding: {
@@ -127,7 +152,16 @@ export interface Config {
     maxAgeSeconds: number;
   };
   auth: { apiKeys: ApiKeyConfig[] };
-  rateLimit: { createPerMinute: number };
+  rateLimit: {
+    /** Every route without its own limit, per API key (or client address when public). */
+    globalPerMinute: number;
+    createPerMinute: number;
+    debitPerMinute: number;
+    /** The public /pay/:id page and its status, per client address (honours http.trustProxy). */
+    checkoutPerMinute: number;
+    /** Failed authentications per client address; past it, 429 until the minute ends. */
+    failedAuthPerMinute: number;
+  };
   checkout: { merchantName: string };
 }
 
@@ -138,131 +172,112 @@ export class ConfigError extends Error {
   }
 }
 
-type EnvKind = 'string' | 'int' | 'number' | 'bool' | 'json' | 'list';
-
-/** Every environment variable the daemon reads, the config key it sets, and its kind. */
-export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; secret?: boolean }[] =
-  [
-    { env: 'SATWATCH_NETWORK', key: 'network', kind: 'string' },
-    { env: 'SATWATCH_HTTP_HOST', key: 'http.host', kind: 'string' },
-    { env: 'SATWATCH_HTTP_PORT', key: 'http.port', kind: 'int' },
-    { env: 'SATWATCH_PUBLIC_URL', key: 'http.publicUrl', kind: 'string' },
-    { env: 'SATWATCH_HTTP_BODY_LIMIT_BYTES', key: 'http.bodyLimitBytes', kind: 'int' },
-    { env: 'SATWATCH_HTTP_TRUST_PROXY', key: 'http.trustProxy', kind: 'bool' },
-    { env: 'SATWATCH_LOG_LEVEL', key: 'log.level', kind: 'string' },
-    { env: 'SATWATCH_MONGO_URL', key: 'mongo.url', kind: 'string', secret: true },
-    { env: 'SATWATCH_MONGO_DATABASE', key: 'mongo.database', kind: 'string' },
-    { env: 'SATWATCH_WALLET_XPUB', key: 'wallet.xpub', kind: 'string' },
-    { env: 'SATWATCH_WALLET_XPRV', key: 'wallet.xprv', kind: 'string', secret: true },
-    { env: 'SATWATCH_WALLET_SCRIPT_TYPE', key: 'wallet.scriptType', kind: 'string' },
-    { env: 'SATWATCH_WALLET_DERIVATION_PATH', key: 'wallet.derivationPath', kind: 'string' },
-    { env: 'SATWATCH_WALLET_MASTER_FINGERPRINT', key: 'wallet.masterFingerprint', kind: 'string' },
-    { env: 'SATWATCH_WALLET_GAP_LIMIT', key: 'wallet.gapLimit', kind: 'int' },
-    { env: 'SATWATCH_PAYMENTS_EXPIRY_MINUTES', key: 'payments.expiryMinutes', kind: 'int' },
-    {
-      env: 'SATWATCH_PAYMENTS_REQUIRED_CONFIRMATIONS',
-      key: 'payments.requiredConfirmations',
-      kind: 'int',
-    },
-    { env: 'SATWATCH_PAYMENTS_MIN_AMOUNT_SATS', key: 'payments.minAmountSats', kind: 'int' },
-    { env: 'SATWATCH_PAYMENTS_MAX_AMOUNT_SATS', key: 'payments.maxAmountSats', kind: 'int' },
-    { env: 'SATWATCH_PAYMENTS_MONITORING_HOURS', key: 'payments.monitoringHours', kind: 'int' },
-    { env: 'SATWATCH_PAYMENTS_LATE_PAYMENTS', key: 'payments.latePayments', kind: 'string' },
-    { env: 'SATWATCH_PAYMENTS_CREDIT_MODE', key: 'payments.creditMode', kind: 'string' },
-    {
-      env: 'SATWATCH_PAYMENTS_UNDERPAYMENT_TOLERANCE_BPS',
-      key: 'payments.underpaymentToleranceBps',
-      kind: 'int',
-    },
-    {
-      env: 'SATWATCH_PAYMENTS_EXPIRY_GRACE_SECONDS',
-      key: 'payments.expiryGraceSeconds',
-      kind: 'int',
-    },
-    {
-      env: 'SATWATCH_PAYMENTS_SETTLED_CONFIRMATIONS',
-      key: 'payments.settledConfirmations',
-      kind: 'int',
-    },
-    { env: 'SATWATCH_PACKAGES', key: 'packages', kind: 'json' },
-    { env: 'SATWATCH_CHAIN_ESPLORA_URLS', key: 'chain.esploraUrls', kind: 'list' },
-    { env: 'SATWATCH_CHAIN_TIMEOUT_MS', key: 'chain.timeoutMs', kind: 'int' },
-    { env: 'SATWATCH_CHAIN_MAX_CONCURRENCY', key: 'chain.maxConcurrency', kind: 'int' },
-    { env: 'SATWATCH_CHAIN_RETRIES', key: 'chain.retries', kind: 'int' },
-    { env: 'SATWATCH_CHAIN_BEARER_TOKEN', key: 'chain.bearerToken', kind: 'string', secret: true },
-    {
-      env: 'SATWATCH_CHAIN_MAX_REQUESTS_PER_HOUR',
-      key: 'chain.maxRequestsPerHour',
-      kind: 'int',
-    },
-    { env: 'SATWATCH_CHAIN_SCAN_FROM_HEIGHT', key: 'chain.scanFromHeight', kind: 'int' },
-    { env: 'SATWATCH_WATCHER_ENABLED', key: 'watcher.enabled', kind: 'bool' },
-    { env: 'SATWATCH_WATCHER_INTERVAL_SECONDS', key: 'watcher.intervalSeconds', kind: 'int' },
-    { env: 'SATWATCH_WATCHER_CONCURRENCY', key: 'watcher.concurrency', kind: 'int' },
-    { env: 'SATWATCH_WATCHER_LEASE_SECONDS', key: 'watcher.leaseSeconds', kind: 'int' },
-    {
-      env: 'SATWATCH_WATCHER_MEMPOOL_VIEW_WINDOW_SECONDS',
-      key: 'watcher.mempoolViewWindowSeconds',
-      kind: 'int',
-    },
-    {
-      env: 'SATWATCH_WATCHER_MEMPOOL_NEW_PAYMENT_SECONDS',
-      key: 'watcher.mempoolNewPaymentSeconds',
-      kind: 'int',
-    },
-    { env: 'SATWATCH_WEBHOOK_URL', key: 'webhooks.url', kind: 'string' },
-    { env: 'SATWATCH_WEBHOOK_SECRET', key: 'webhooks.secret', kind: 'string', secret: true },
-    { env: 'SATWATCH_WEBHOOK_TIMEOUT_MS', key: 'webhooks.timeoutMs', kind: 'int' },
-    { env: 'SATWATCH_WEBHOOK_MAX_ATTEMPTS', key: 'webhooks.maxAttempts', kind: 'int' },
-    { env: 'SATWATCH_SHUTDOWN_TIMEOUT_MS', key: 'shutdown.timeoutMs', kind: 'int' },
-    { env: 'SATWATCH_FORWARDING_MODE', key: 'forwarding.mode', kind: 'string' },
-    { env: 'SATWATCH_FORWARDING_COLD_ADDRESS', key: 'forwarding.coldAddress', kind: 'string' },
-    { env: 'SATWATCH_FORWARDING_COLD_XPUB', key: 'forwarding.coldXpub', kind: 'string' },
-    {
-      env: 'SATWATCH_FORWARDING_FEE_TARGET_BLOCKS',
-      key: 'forwarding.feeTargetBlocks',
-      kind: 'int',
-    },
-    { env: 'SATWATCH_FORWARDING_MIN_FEE_RATE', key: 'forwarding.minFeeRate', kind: 'number' },
-    { env: 'SATWATCH_FORWARDING_MAX_FEE_RATE', key: 'forwarding.maxFeeRate', kind: 'number' },
-    {
-      env: 'SATWATCH_FORWARDING_FALLBACK_FEE_RATE',
-      key: 'forwarding.fallbackFeeRate',
-      kind: 'number',
-    },
-    { env: 'SATWATCH_FORWARDING_MAX_FEE_SHARE_BPS', key: 'forwarding.maxFeeShareBps', kind: 'int' },
-    {
-      env: 'SATWATCH_FORWARDING_BUMP_AFTER_BLOCKS',
-      key: 'forwarding.bumpAfterBlocks',
-      kind: 'int',
-    },
-    {
-      env: 'SATWATCH_FORWARDING_MAX_INPUTS_PER_SWEEP',
-      key: 'forwarding.maxInputsPerSweep',
-      kind: 'int',
-    },
-    {
-      env: 'SATWATCH_FORWARDING_MIN_CONFIRMATIONS',
-      key: 'forwarding.minConfirmations',
-      kind: 'int',
-    },
-    {
-      env: 'SATWATCH_FORWARDING_STALE_BUILD_SECONDS',
-      key: 'forwarding.staleBuildSeconds',
-      kind: 'int',
-    },
-    { env: 'SATWATCH_RATES_PROVIDER', key: 'rates.provider', kind: 'string' },
-    { env: 'SATWATCH_RATES_CURRENCIES', key: 'rates.currencies', kind: 'list' },
-    { env: 'SATWATCH_RATES_FIXED', key: 'rates.fixed', kind: 'json' },
-    { env: 'SATWATCH_RATES_MEMPOOL_URL', key: 'rates.mempoolUrl', kind: 'string' },
-    { env: 'SATWATCH_RATES_KRAKEN_URL', key: 'rates.krakenUrl', kind: 'string' },
-    { env: 'SATWATCH_RATES_TIMEOUT_MS', key: 'rates.timeoutMs', kind: 'int' },
-    { env: 'SATWATCH_RATES_MAX_AGE_SECONDS', key: 'rates.maxAgeSeconds', kind: 'int' },
-    // Holds only hashes, but a raw key pasted here by mistake must not be echoed.
-    { env: 'SATWATCH_API_KEYS', key: 'auth.apiKeys', kind: 'json', secret: true },
-    { env: 'SATWATCH_RATE_LIMIT_CREATE_PER_MINUTE', key: 'rateLimit.createPerMinute', kind: 'int' },
-    { env: 'SATWATCH_CHECKOUT_MERCHANT_NAME', key: 'checkout.merchantName', kind: 'string' },
-  ];
+/**
+ * Environment variables whose names do not follow the derived rule (environment.ts: a setting
+ * without a row here gets `SATWATCH_<KEY_IN_UPPER_SNAKE>`), and secrets the rule would miss.
+ * The full list is SETTINGS_ENVIRONMENT.
+ */
+export const ENVIRONMENT: readonly EnvironmentVariable[] = [
+  { env: 'SATWATCH_NETWORK', key: 'network', kind: 'string' },
+  { env: 'SATWATCH_HTTP_HOST', key: 'http.host', kind: 'string' },
+  { env: 'SATWATCH_HTTP_PORT', key: 'http.port', kind: 'int' },
+  { env: 'SATWATCH_PUBLIC_URL', key: 'http.publicUrl', kind: 'string' },
+  { env: 'SATWATCH_HTTP_BODY_LIMIT_BYTES', key: 'http.bodyLimitBytes', kind: 'int' },
+  { env: 'SATWATCH_HTTP_TRUST_PROXY', key: 'http.trustProxy', kind: 'bool' },
+  { env: 'SATWATCH_LOG_LEVEL', key: 'log.level', kind: 'string' },
+  { env: 'SATWATCH_MONGO_URL', key: 'mongo.url', kind: 'string', secret: true },
+  { env: 'SATWATCH_MONGO_DATABASE', key: 'mongo.database', kind: 'string' },
+  { env: 'SATWATCH_WALLET_XPUB', key: 'wallet.xpub', kind: 'string' },
+  { env: 'SATWATCH_WALLET_XPRV', key: 'wallet.xprv', kind: 'string', secret: true },
+  { env: 'SATWATCH_WALLET_SCRIPT_TYPE', key: 'wallet.scriptType', kind: 'string' },
+  { env: 'SATWATCH_WALLET_DERIVATION_PATH', key: 'wallet.derivationPath', kind: 'string' },
+  { env: 'SATWATCH_WALLET_MASTER_FINGERPRINT', key: 'wallet.masterFingerprint', kind: 'string' },
+  { env: 'SATWATCH_PAYMENTS_EXPIRY_MINUTES', key: 'payments.expiryMinutes', kind: 'int' },
+  {
+    env: 'SATWATCH_PAYMENTS_REQUIRED_CONFIRMATIONS',
+    key: 'payments.requiredConfirmations',
+    kind: 'int',
+  },
+  { env: 'SATWATCH_PAYMENTS_MIN_AMOUNT_SATS', key: 'payments.minAmountSats', kind: 'int' },
+  { env: 'SATWATCH_PAYMENTS_MAX_AMOUNT_SATS', key: 'payments.maxAmountSats', kind: 'int' },
+  { env: 'SATWATCH_PAYMENTS_MONITORING_HOURS', key: 'payments.monitoringHours', kind: 'int' },
+  { env: 'SATWATCH_PAYMENTS_LATE_PAYMENTS', key: 'payments.latePayments', kind: 'string' },
+  { env: 'SATWATCH_PAYMENTS_CREDIT_MODE', key: 'payments.creditMode', kind: 'string' },
+  {
+    env: 'SATWATCH_PAYMENTS_UNDERPAYMENT_TOLERANCE_BPS',
+    key: 'payments.underpaymentToleranceBps',
+    kind: 'int',
+  },
+  {
+    env: 'SATWATCH_PAYMENTS_EXPIRY_GRACE_SECONDS',
+    key: 'payments.expiryGraceSeconds',
+    kind: 'int',
+  },
+  {
+    env: 'SATWATCH_PAYMENTS_SETTLED_CONFIRMATIONS',
+    key: 'payments.settledConfirmations',
+    kind: 'int',
+  },
+  { env: 'SATWATCH_PACKAGES', key: 'packages', kind: 'json' },
+  { env: 'SATWATCH_CHAIN_ESPLORA_URLS', key: 'chain.esploraUrls', kind: 'list' },
+  { env: 'SATWATCH_CHAIN_TIMEOUT_MS', key: 'chain.timeoutMs', kind: 'int' },
+  { env: 'SATWATCH_CHAIN_MAX_CONCURRENCY', key: 'chain.maxConcurrency', kind: 'int' },
+  { env: 'SATWATCH_CHAIN_RETRIES', key: 'chain.retries', kind: 'int' },
+  { env: 'SATWATCH_CHAIN_BEARER_TOKEN', key: 'chain.bearerToken', kind: 'string', secret: true },
+  { env: 'SATWATCH_WATCHER_ENABLED', key: 'watcher.enabled', kind: 'bool' },
+  { env: 'SATWATCH_WATCHER_INTERVAL_SECONDS', key: 'watcher.intervalSeconds', kind: 'int' },
+  { env: 'SATWATCH_WATCHER_CONCURRENCY', key: 'watcher.concurrency', kind: 'int' },
+  { env: 'SATWATCH_WATCHER_LEASE_SECONDS', key: 'watcher.leaseSeconds', kind: 'int' },
+  { env: 'SATWATCH_WEBHOOK_URL', key: 'webhooks.url', kind: 'string' },
+  { env: 'SATWATCH_WEBHOOK_SECRET', key: 'webhooks.secret', kind: 'string', secret: true },
+  // Comma-separated, newest first.
+  { env: 'SATWATCH_WEBHOOK_SECRETS', key: 'webhooks.secrets', kind: 'list', secret: true },
+  { env: 'SATWATCH_WEBHOOK_TIMEOUT_MS', key: 'webhooks.timeoutMs', kind: 'int' },
+  { env: 'SATWATCH_WEBHOOK_MAX_ATTEMPTS', key: 'webhooks.maxAttempts', kind: 'int' },
+  { env: 'SATWATCH_SHUTDOWN_TIMEOUT_MS', key: 'shutdown.timeoutMs', kind: 'int' },
+  { env: 'SATWATCH_FORWARDING_MODE', key: 'forwarding.mode', kind: 'string' },
+  { env: 'SATWATCH_FORWARDING_COLD_ADDRESS', key: 'forwarding.coldAddress', kind: 'string' },
+  { env: 'SATWATCH_FORWARDING_COLD_XPUB', key: 'forwarding.coldXpub', kind: 'string' },
+  {
+    env: 'SATWATCH_FORWARDING_FEE_TARGET_BLOCKS',
+    key: 'forwarding.feeTargetBlocks',
+    kind: 'int',
+  },
+  { env: 'SATWATCH_FORWARDING_MIN_FEE_RATE', key: 'forwarding.minFeeRate', kind: 'number' },
+  { env: 'SATWATCH_FORWARDING_MAX_FEE_RATE', key: 'forwarding.maxFeeRate', kind: 'number' },
+  {
+    env: 'SATWATCH_FORWARDING_FALLBACK_FEE_RATE',
+    key: 'forwarding.fallbackFeeRate',
+    kind: 'number',
+  },
+  { env: 'SATWATCH_FORWARDING_MAX_FEE_SHARE_BPS', key: 'forwarding.maxFeeShareBps', kind: 'int' },
+  {
+    env: 'SATWATCH_FORWARDING_BUMP_AFTER_BLOCKS',
+    key: 'forwarding.bumpAfterBlocks',
+    kind: 'int',
+  },
+  {
+    env: 'SATWATCH_FORWARDING_MAX_INPUTS_PER_SWEEP',
+    key: 'forwarding.maxInputsPerSweep',
+    kind: 'int',
+  },
+  {
+    env: 'SATWATCH_FORWARDING_MIN_CONFIRMATIONS',
+    key: 'forwarding.minConfirmations',
+    kind: 'int',
+  },
+  { env: 'SATWATCH_RATES_PROVIDER', key: 'rates.provider', kind: 'string' },
+  { env: 'SATWATCH_RATES_CURRENCIES', key: 'rates.currencies', kind: 'list' },
+  { env: 'SATWATCH_RATES_FIXED', key: 'rates.fixed', kind: 'json' },
+  { env: 'SATWATCH_RATES_MEMPOOL_URL', key: 'rates.mempoolUrl', kind: 'string' },
+  { env: 'SATWATCH_RATES_KRAKEN_URL', key: 'rates.krakenUrl', kind: 'string' },
+  { env: 'SATWATCH_RATES_TIMEOUT_MS', key: 'rates.timeoutMs', kind: 'int' },
+  { env: 'SATWATCH_RATES_MAX_AGE_SECONDS', key: 'rates.maxAgeSeconds', kind: 'int' },
+  // Holds only hashes, but a raw key pasted here by mistake must not be echoed.
+  { env: 'SATWATCH_API_KEYS', key: 'auth.apiKeys', kind: 'json', secret: true },
+  { env: 'SATWATCH_RATE_LIMIT_CREATE_PER_MINUTE', key: 'rateLimit.createPerMinute', kind: 'int' },
+  { env: 'SATWATCH_CHECKOUT_MERCHANT_NAME', key: 'checkout.merchantName', kind: 'string' },
+];
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const decimalString = {
@@ -271,6 +286,10 @@ const decimalString = {
   maxLength: 32,
 } as const;
 const currencyCode = { type: 'string', pattern: '^[A-Z]{3}$' } as const;
+/** Parsed with the WHATWG URL parser (see HTTP_URL_FORMAT), not prefix-matched. */
+const httpUrl = { type: 'string', format: 'http-url', maxLength: 2048 } as const;
+/** HMAC keys: 32 bytes at least, so a guessed or brute-forced secret is out of reach. */
+const webhookSecret = { type: 'string', minLength: 32 } as const;
 
 const schema = {
   type: 'object',
@@ -292,9 +311,21 @@ const schema = {
     'webhooks',
     'forwarding',
     'shutdown',
+    'ops',
   ],
   properties: {
     network: { enum: NETWORK_NAMES },
+    ops: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'port', 'readinessCacheSeconds', 'metricsCacheSeconds'],
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        readinessCacheSeconds: { type: 'integer', minimum: 0, maximum: 300 },
+        metricsCacheSeconds: { type: 'integer', minimum: 0, maximum: 300 },
+      },
+    },
     http: {
       type: 'object',
       additionalProperties: false,
@@ -302,7 +333,7 @@ const schema = {
       properties: {
         host: { type: 'string', minLength: 1 },
         port: { type: 'integer', minimum: 0, maximum: 65535 },
-        publicUrl: { type: 'string', pattern: '^https?://[^/]+(/.*)?$' },
+        publicUrl: httpUrl,
         bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 1048576 },
         trustProxy: { type: 'boolean' },
       },
@@ -351,6 +382,7 @@ const schema = {
         'underpaymentToleranceBps',
         'expiryGraceSeconds',
         'settledConfirmations',
+        'acceptZeroConfRisk',
       ],
       properties: {
         expiryMinutes: { type: 'integer', minimum: 1, maximum: 10080 },
@@ -364,6 +396,7 @@ const schema = {
         underpaymentToleranceBps: { type: 'integer', minimum: 0, maximum: 5000 },
         expiryGraceSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
         settledConfirmations: { type: 'integer', minimum: 1, maximum: 1000 },
+        acceptZeroConfRisk: { type: 'boolean' },
       },
     },
     chain: {
@@ -371,7 +404,7 @@ const schema = {
       additionalProperties: false,
       required: ['esploraUrls', 'timeoutMs', 'maxConcurrency', 'retries'],
       properties: {
-        esploraUrls: { type: 'array', items: { type: 'string', pattern: '^https?://' } },
+        esploraUrls: { type: 'array', items: httpUrl },
         timeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
         maxConcurrency: { type: 'integer', minimum: 1, maximum: 256 },
         retries: { type: 'integer', minimum: 0, maximum: 10 },
@@ -441,8 +474,9 @@ const schema = {
       additionalProperties: false,
       required: ['timeoutMs', 'maxAttempts'],
       properties: {
-        url: { type: 'string', pattern: '^https?://' },
-        secret: { type: 'string', minLength: 16 },
+        url: httpUrl,
+        secrets: { type: 'array', minItems: 1, items: webhookSecret },
+        secret: webhookSecret,
         timeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
         maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
       },
@@ -486,8 +520,8 @@ const schema = {
         provider: { enum: ['fixed', 'mempool', 'kraken'] },
         currencies: { type: 'array', items: currencyCode, uniqueItems: true },
         fixed: { type: 'object', propertyNames: currencyCode, additionalProperties: decimalString },
-        mempoolUrl: { type: 'string', pattern: '^https?://' },
-        krakenUrl: { type: 'string', pattern: '^https?://' },
+        mempoolUrl: httpUrl,
+        krakenUrl: httpUrl,
         timeoutMs: { type: 'integer', minimum: 100, maximum: 60000 },
         maxAgeSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
       },
@@ -515,8 +549,20 @@ const schema = {
     rateLimit: {
       type: 'object',
       additionalProperties: false,
-      required: ['createPerMinute'],
-      properties: { createPerMinute: positiveInt },
+      required: [
+        'globalPerMinute',
+        'createPerMinute',
+        'debitPerMinute',
+        'checkoutPerMinute',
+        'failedAuthPerMinute',
+      ],
+      properties: {
+        globalPerMinute: positiveInt,
+        createPerMinute: positiveInt,
+        debitPerMinute: positiveInt,
+        checkoutPerMinute: positiveInt,
+        failedAuthPerMinute: positiveInt,
+      },
     },
     checkout: {
       type: 'object',
@@ -527,7 +573,26 @@ const schema = {
   },
 } as const;
 
-const validate = new Ajv({ allErrors: false, strict: true }).compile(schema);
+/** An absolute http(s) URL with a host: `https://` alone, or `https:/x`, is refused. */
+function isHttpUrl(text: string): boolean {
+  if (!/^https?:\/\/[^/?#]/i.test(text)) return false;
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const validate = new Ajv({ allErrors: false, strict: true })
+  .addFormat('http-url', isHttpUrl)
+  .compile(schema);
+
+/** Every environment variable that sets a setting: the table's, then the derived ones. */
+export const SETTINGS_ENVIRONMENT: readonly EnvironmentVariable[] = environmentFor(
+  schema,
+  ENVIRONMENT,
+);
 
 type Json = Record<string, unknown>;
 
@@ -567,18 +632,37 @@ function setPath(target: Json, key: string, value: unknown): void {
   node[leaf] = value;
 }
 
-function envValue(env: NodeJS.ProcessEnv, name: string, secret: boolean): string | undefined {
+/** Group or others may read it: a secret file should be the daemon user's alone. */
+function readableByOthers(file: string): boolean {
+  try {
+    return (statSync(file).mode & 0o077) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+function envValue(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  secret: boolean,
+  warn: (message: string) => void,
+): string | undefined {
   const direct = env[name];
   const file = env[`${name}_FILE`];
   if (direct !== undefined && file !== undefined) {
     throw new ConfigError(`${name} and ${name}_FILE are both set; use one`);
   }
   if (file === undefined) return direct;
+  let text: string;
   try {
-    return readFileSync(file, 'utf8').trim();
+    text = readFileSync(file, 'utf8').trim();
   } catch {
     throw new ConfigError(`${name}_FILE names ${secret ? 'a file' : file} that cannot be read`);
   }
+  if (secret && readableByOthers(file)) {
+    warn(`${name}_FILE is readable by other users; restrict it (chmod 600 or 400)`);
+  }
+  return text;
 }
 
 function coerce(name: string, kind: EnvKind, raw: string, secret: boolean): unknown {
@@ -610,8 +694,26 @@ function coerce(name: string, kind: EnvKind, raw: string, secret: boolean): unkn
 }
 
 export interface LoadOptions {
+  /** Default: process.env, whose secret variables are removed once read (see scrubSecrets). */
   env?: NodeJS.ProcessEnv;
   configDir?: string;
+  /** Warnings for the operator (default: stderr); loading goes on. */
+  warn?: (message: string) => void;
+}
+
+const warnOnStderr = (message: string): void => {
+  process.stderr.write(`satwatch: warning: ${message}\n`);
+};
+
+/**
+ * Secret values leave the environment once parsed, so nothing started later (a child process,
+ * a crash reporter dumping the environment) sees them. The `_FILE` forms only name files.
+ */
+function scrubSecrets(env: NodeJS.ProcessEnv): void {
+  for (const { env: name, secret } of SETTINGS_ENVIRONMENT) {
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the environment is a map
+    if (secret) delete env[name];
+  }
 }
 
 export function defaultConfigDir(): string {
@@ -623,6 +725,14 @@ export function defaultConfigDir(): string {
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
+  const warn = options.warn ?? warnOnStderr;
+  const unknown = unknownVariable(env, SETTINGS_ENVIRONMENT);
+  if (unknown) {
+    throw new ConfigError(
+      `unknown environment variable ${unknown.variable}` +
+        (unknown.suggestion ? ` (did you mean ${unknown.suggestion}?)` : ''),
+    );
+  }
   const dir = env.SATWATCH_CONFIG_DIR ?? options.configDir ?? defaultConfigDir();
   let merged = readJsonFile(path.join(dir, 'default.json'));
   const profile = env.SATWATCH_ENV ?? env.NODE_ENV;
@@ -632,8 +742,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     const file = path.join(dir, `${profile}.json`);
     if (existsSync(file)) merged = deepMerge(merged, readJsonFile(file));
   }
-  for (const { env: name, key, kind, secret = false } of ENVIRONMENT) {
-    const raw = envValue(env, name, secret);
+  for (const { env: name, key, kind, secret = false } of SETTINGS_ENVIRONMENT) {
+    const raw = envValue(env, name, secret, warn);
     if (raw !== undefined) setPath(merged, key, coerce(name, kind, raw, secret));
   }
   if (!validate(merged)) {
@@ -646,7 +756,27 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   const config = merged as unknown as Config;
   checkConsistency(config);
+  checkWatcherTiming(config.watcher);
+  if (config.webhooks.secret !== undefined) {
+    warn('webhooks.secret (SATWATCH_WEBHOOK_SECRET) is deprecated; use webhooks.secrets, a list');
+  }
+  if (env === process.env) scrubSecrets(env);
   return config;
+}
+
+/** The webhook signing secrets, newest first (the deprecated single secret as a list of one). */
+export function webhookSecrets(config: Pick<Config, 'webhooks'>): string[] {
+  const { secrets, secret } = config.webhooks;
+  return secrets ?? (secret === undefined ? [] : [secret]);
+}
+
+/** What the HTTP application may see: the configuration without the wallet's private key. */
+export type AppConfig = Omit<Config, 'wallet'> & { wallet: Omit<Config['wallet'], 'xprv'> };
+
+export function appConfig(config: Config): AppConfig {
+  const wallet = { ...config.wallet };
+  delete wallet.xprv;
+  return { ...config, wallet };
 }
 
 /** Public Esplora instances per network, used when chain.esploraUrls is empty. */
@@ -663,6 +793,18 @@ export function esploraUrls(config: Config): string[] {
     : PUBLIC_ESPLORA[config.network];
 }
 
+/** The lease is renewed every third of its length; the intervals are what cron fires exactly. */
+function checkWatcherTiming(watcher: Config['watcher']): void {
+  if (watcher.leaseSeconds < MIN_LEASE_SECONDS) {
+    throw new ConfigError(
+      `watcher.leaseSeconds must be at least ${MIN_LEASE_SECONDS} (it is renewed every third of ` +
+        `its length, and each renewal needs time to reach MongoDB)`,
+    );
+  }
+  const problem = cronIntervalProblem(watcher.intervalSeconds);
+  if (problem !== undefined) throw new ConfigError(`watcher.intervalSeconds ${problem}`);
+}
+
 function checkConsistency(config: Config): void {
   WalletAccount.fromConfig({ network: config.network, ...config.wallet });
   if (config.watcher.enabled && esploraUrls(config).length === 0) {
@@ -673,9 +815,21 @@ function checkConsistency(config: Config): void {
   if (config.watcher.leaseSeconds <= config.watcher.intervalSeconds) {
     throw new ConfigError('watcher.leaseSeconds must be longer than watcher.intervalSeconds');
   }
-  checkWatcherTiming(config.watcher);
-  if ((config.webhooks.url === undefined) !== (config.webhooks.secret === undefined)) {
-    throw new ConfigError('webhooks.url and webhooks.secret go together');
+  if (config.webhooks.secret !== undefined && config.webhooks.secrets !== undefined) {
+    throw new ConfigError('webhooks.secret is the old name of webhooks.secrets; set one');
+  }
+  if ((config.webhooks.url === undefined) !== (webhookSecrets(config).length === 0)) {
+    throw new ConfigError('webhooks.url and webhooks.secrets go together');
+  }
+  if (
+    config.network === 'mainnet' &&
+    config.payments.requiredConfirmations === 0 &&
+    !config.payments.acceptZeroConfRisk
+  ) {
+    throw new ConfigError(
+      'payments.requiredConfirmations 0 on mainnet needs payments.acceptZeroConfRisk: true ' +
+        '(with full-RBF relay any unconfirmed payment can be replaced; see README)',
+    );
   }
   checkForwarding(config);
   const { payments, rates } = config;
@@ -693,6 +847,11 @@ function checkConsistency(config: Config): void {
     if (currency === 'SAT' && !/^\d+$/.test(amount)) {
       throw new ConfigError(`packages[${i}].price.amount must be whole sats`);
     }
+    if (currency !== 'SAT' && currency !== 'BTC' && decimalPlaces(amount) > minorUnits(currency)) {
+      throw new ConfigError(
+        `packages[${i}].price.amount has more decimals than ${currency} has (${minorUnits(currency)})`,
+      );
+    }
   });
   for (const [currency, rate] of Object.entries(rates.fixed)) {
     if (!isDecimalString(rate) || /^0(\.0*)?$/.test(rate))
@@ -703,18 +862,6 @@ function checkConsistency(config: Config): void {
     if (keyIds.has(key.id)) throw new ConfigError(`auth.apiKeys id "${key.id}" is used twice`);
     keyIds.add(key.id);
   }
-}
-
-/** The lease is renewed every third of its length; the intervals are what cron fires exactly. */
-function checkWatcherTiming(watcher: Config['watcher']): void {
-  if (watcher.leaseSeconds < MIN_LEASE_SECONDS) {
-    throw new ConfigError(
-      `watcher.leaseSeconds must be at least ${MIN_LEASE_SECONDS} (it is renewed every third of ` +
-        `its length, and each renewal needs time to reach MongoDB)`,
-    );
-  }
-  const problem = cronIntervalProblem(watcher.intervalSeconds);
-  if (problem !== undefined) throw new ConfigError(`watcher.intervalSeconds ${problem}`);
 }
 
 function checkForwarding(config: Config): void {

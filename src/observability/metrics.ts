@@ -33,6 +33,11 @@ export interface MetricsSources {
   budget?: { used(nowMs: number): number; limit: number | null };
   /** Longest wait for the MongoDB counts of one scrape (default 5000 ms). */
   queryTimeoutMs?: number;
+  /**
+   * Scrapes within this long of the last count reuse it (default 0: count at every scrape), so
+   * frequent or concurrent scrapes cost one round of aggregations, not one each.
+   */
+  countsCacheMs?: number;
   log?: { warn(obj: object, msg: string): void };
 }
 
@@ -275,11 +280,23 @@ export class DaemonMetrics {
     this.markCycle();
   }
 
-  /** The exposition text: MongoDB counts refreshed, then every metric. */
+  /** The exposition text: MongoDB counts refreshed (unless fresh enough), then every metric. */
   async scrape(): Promise<string> {
-    await this.refresh();
+    const cacheMs = this.sources.countsCacheMs ?? 0;
+    const now = Date.now();
+    if (!this.counting || (!this.counting.running && this.counting.at + cacheMs <= now)) {
+      const counting = { at: now, running: true, done: this.refresh() };
+      void counting.done.finally(() => {
+        counting.running = false;
+      });
+      this.counting = counting;
+    }
+    await this.counting.done;
     return this.registry.metrics();
   }
+
+  /** The latest round of MongoDB counts (shared by concurrent and cached scrapes). */
+  private counting: { at: number; running: boolean; done: Promise<void> } | undefined;
 
   private markCycle(): void {
     this.lastCycleAt = new Date();

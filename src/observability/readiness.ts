@@ -32,6 +32,8 @@ export interface ReadinessReport {
   };
 }
 
+type Probes = Pick<ReadinessReport['checks'], 'mongo' | 'chain'>;
+
 export interface ReadinessDeps {
   /** Resolves when MongoDB answers (e.g. a `ping` command). */
   pingMongo: (signal: AbortSignal) => Promise<unknown>;
@@ -46,21 +48,54 @@ export interface ReadinessDeps {
   };
   /** Per check (default 2000 ms). */
   timeoutMs?: number;
+  /**
+   * How long one round of probes answers every caller (default 0: none). `/readyz` needs no
+   * key, so without it each call would cost an upstream chain request: a public Esplora bans
+   * an address that asks too often, and the watcher goes blind.
+   */
+  cacheMs?: number;
+  /** Milliseconds now (tests). */
+  clock?: () => number;
 }
 
 export class Readiness {
   readonly timeoutMs: number;
+  private readonly cacheMs: number;
+  private readonly clock: () => number;
+  /** The latest round of probes, shared by every caller until it is `cacheMs` old. */
+  private round: { startedAt: number; report: Promise<Probes> } | undefined;
+  private pending = false;
 
   constructor(private readonly deps: ReadinessDeps) {
     this.timeoutMs = deps.timeoutMs ?? 2000;
+    this.cacheMs = deps.cacheMs ?? 0;
+    this.clock = deps.clock ?? Date.now;
   }
 
   async check(): Promise<ReadinessReport> {
-    const [mongo, chain, watcher] = await Promise.all([this.mongo(), this.chain(), this.watcher()]);
+    const [{ mongo, chain }, watcher] = await Promise.all([this.probes(), this.watcher()]);
     return {
       status: mongo.ok && chain.ok ? 'ready' : 'unready',
       checks: { mongo, chain, watcher },
     };
+  }
+
+  /** The MongoDB and chain probes: a round still running is shared, a finished one for cacheMs. */
+  private probes(): Promise<Probes> {
+    const now = this.clock();
+    if (this.round && (this.pending || this.round.startedAt + this.cacheMs > now)) {
+      return this.round.report;
+    }
+    const report = Promise.all([this.mongo(), this.chain()]).then(([mongo, chain]) => ({
+      mongo,
+      chain,
+    }));
+    this.round = { startedAt: now, report };
+    this.pending = true;
+    void report.finally(() => {
+      this.pending = false;
+    });
+    return report;
   }
 
   private async mongo(): Promise<CheckResult> {

@@ -95,6 +95,14 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * Idempotency keys belong to the API key that sent them: the stored scope is `<apiKeyId>:<key>`
+ * (key ids hold no colon), so one merchant key can never replay another's payment.
+ */
+export function idempotencyScope(apiKeyId: string, idempotencyKey: string): string {
+  return `${apiKeyId}:${idempotencyKey}`;
+}
+
 export function newPaymentId(): string {
   return `pay_${randomBytes(16).toString('base64url')}`;
 }
@@ -119,9 +127,10 @@ export class PaymentService {
     ctx: CreateContext,
   ): Promise<{ payment: IssuedPayment; replayed: boolean }> {
     const requestHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
-    const scope = ctx.idempotencyKey;
-    if (scope !== undefined) {
-      const existing = await this.options.repo.findByIdempotencyScope(scope);
+    const key = ctx.idempotencyKey;
+    const scope = key === undefined ? undefined : idempotencyScope(ctx.apiKeyId, key);
+    if (key !== undefined) {
+      const existing = await this.findIdempotent(ctx.apiKeyId, key);
       if (existing) return { payment: await this.replay(existing, requestHash), replayed: true };
     }
 
@@ -163,10 +172,10 @@ export class PaymentService {
     try {
       await this.options.repo.insert(payment);
     } catch (err) {
-      if (!(err instanceof DuplicateIdempotencyKeyError) || scope === undefined) throw err;
+      if (!(err instanceof DuplicateIdempotencyKeyError) || key === undefined) throw err;
       // A concurrent request with the same key won the insert.
-      const winner = await this.options.repo.findByIdempotencyScope(scope);
-      if (!winner) throw err;
+      const winner = await this.findIdempotent(ctx.apiKeyId, key);
+      if (!winner) throw new IdempotencyConflictError();
       return { payment: await this.replay(winner, requestHash), replayed: true };
     }
     try {
@@ -177,6 +186,27 @@ export class PaymentService {
         await this.options.repo.discardUnissued(payment._id).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Whether this API key already sent `idempotencyKey` (its retry is a replay, not new work). */
+  async hasIdempotent(apiKeyId: string, idempotencyKey: string): Promise<boolean> {
+    return (await this.findIdempotent(apiKeyId, idempotencyKey)) !== null;
+  }
+
+  /**
+   * The payment this API key made with `idempotencyKey`. Payments stored before keys were
+   * scoped hold the bare key; they still answer their own creator's retries.
+   */
+  private async findIdempotent(apiKeyId: string, idempotencyKey: string): Promise<Payment | null> {
+    const { repo } = this.options;
+    const scoped = await repo.findByIdempotencyScope(idempotencyScope(apiKeyId, idempotencyKey));
+    if (scoped) {
+      // Only a legacy bare key that happens to look scoped can belong to another key id.
+      if (scoped.createdBy !== apiKeyId) throw new IdempotencyConflictError();
+      return scoped;
+    }
+    const legacy = await repo.findByIdempotencyScope(idempotencyKey);
+    return legacy?.createdBy === apiKeyId ? legacy : null;
   }
 
   get(id: string): Promise<Payment | null> {

@@ -3,7 +3,13 @@
  * the rate provider, checked against the configured limits. The rate used is returned with it.
  */
 import type { PackageConfig } from '../config/config.js';
-import { AmountError, btcToSats, fiatToSats } from '../pricing/amount.js';
+import {
+  AmountError,
+  btcToSats,
+  decimalPlaces,
+  fiatToSats,
+  minorUnits,
+} from '../pricing/amount.js';
 import type { RateProvider } from '../pricing/rates.js';
 import type { PriceRecord, RateRecord } from './payment.js';
 
@@ -93,6 +99,15 @@ export async function quotePayment(
         throw new PaymentInputError(
           'price.currency',
           `${price.currency} is not accepted (use SAT, BTC or ${limits.currencies.join(', ')})`,
+        );
+      }
+      const digits = minorUnits(price.currency);
+      if (decimalPlaces(price.amount) > digits) {
+        throw new PaymentInputError(
+          field,
+          digits === 0
+            ? `must be a whole number of ${price.currency}`
+            : `has more than ${digits} decimals, the minor unit of ${price.currency}`,
         );
       }
       rate = await rates.getRate(price.currency);

@@ -75,3 +75,19 @@ export function formatBtc(sats: bigint | number): string {
 export function formatBtcShort(sats: bigint | number): string {
   return formatBtc(sats).replace(/\.?0+$/, '');
 }
+
+/**
+ * Decimals of a currency's minor unit (ISO 4217: USD 2, JPY 0, BHD 3), as the platform's
+ * Intl data knows them.
+ */
+export function minorUnits(currency: string): number {
+  return (
+    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+      .maximumFractionDigits ?? 2
+  );
+}
+
+export function decimalPlaces(amount: string): number {
+  const dot = amount.indexOf('.');
+  return dot < 0 ? 0 : amount.length - dot - 1;
+}

@@ -62,6 +62,9 @@ export class PaymentRepository {
       { name: 'last_viewed', sparse: true },
       {},
     );
+    // The /metrics counts of flagged payments.
+    await this.collection.createIndex({ needsReview: 1 }, { name: 'needs_review' }, {});
+    await this.collection.createIndex({ late: 1 }, { name: 'late' }, {});
   }
 
   async insert(payment: Payment): Promise<void> {

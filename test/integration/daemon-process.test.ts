@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { hashApiKey, newApiKey } from '../../src/api/auth.js';
 import { LabClient } from '../lab/client.js';
-import { freePort, waitFor } from '../lab/process.js';
+import { freePort } from '../lab/process.js';
 import { newTestWallet } from '../support/daemon.js';
-import { spawnSatwatch } from '../support/satwatch-process.js';
+import { spawnSatwatch, untilServing } from '../support/satwatch-process.js';
 
 const BIP84_ZPUB =
   'zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs';
@@ -28,12 +28,8 @@ describe('satwatch serve', () => {
     });
     try {
       const base = `http://127.0.0.1:${port}`;
-      const health = await waitFor(
-        'satwatch',
-        async () => (await fetch(`${base}/healthz`)).json(),
-        20_000,
-      );
-      expect(health).toEqual({ status: 'ok' });
+      await untilServing(`${base}/healthz`, run.exited);
+      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
       const res = await fetch(`${base}/v1/payments`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

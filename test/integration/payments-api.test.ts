@@ -312,7 +312,9 @@ describe('bad input', () => {
     },
   );
 
-  it('refuses a wrong content type, malformed JSON, an empty body and an oversized body with 400', async () => {
+  // Issue 11 §2 replaced the 400s for a wrong content type (now 415) and an oversized body (now
+  // 413): the HTTP codes clients and proxies understand, in our error shape.
+  it('refuses a wrong content type (415), malformed JSON and an empty body (400), an oversized body (413)', async () => {
     const paymentsBefore = await d.mongo.db.collection('payments').countDocuments();
     const send = (payload: string, type: string) =>
       d.app.inject({
@@ -321,7 +323,11 @@ describe('bad input', () => {
         headers: { ...d.merchant, 'content-type': type },
         payload,
       });
-    expect((await send('userId=u', 'application/x-www-form-urlencoded')).json()).toMatchObject({
+    const form = await send('userId=u', 'application/x-www-form-urlencoded');
+    expect(form.statusCode).toBe(415);
+    expect(form.json()).toEqual({
+      error: 'unsupported_media_type',
+      message: 'content-type must be application/json',
       field: 'content-type',
     });
     expect((await send('{"userId": ', 'application/json')).json()).toMatchObject({ field: 'body' });
@@ -332,8 +338,12 @@ describe('bad input', () => {
       description: 'x'.repeat(20_000),
     });
     const big = await send(huge, 'application/json');
-    expect(big.statusCode).toBe(400);
-    expect(big.json()).toMatchObject({ field: 'body' });
+    expect(big.statusCode).toBe(413);
+    expect(big.json()).toEqual({
+      error: 'payload_too_large',
+      message: 'body is too large',
+      field: 'body',
+    });
     expect(await d.mongo.db.collection('payments').countDocuments()).toBe(paymentsBefore);
   });
 
@@ -381,15 +391,17 @@ describe('idempotency', () => {
     ]);
     expect(new Set(results.map((r) => r.json<PaymentJson>().id)).size).toBe(1);
     expect(
-      await d.mongo.db.collection('payments').countDocuments({ idempotencyScope: 'order-race' }),
+      await d.mongo.db
+        .collection('payments')
+        .countDocuments({ idempotencyScope: 'merchant-test:order-race' }),
     ).toBe(1);
     expect(await counterValue()).toBe(counterBefore + 1);
   });
 });
 
 describe('API documentation', () => {
-  it('serves an OpenAPI document generated from the route schemas, and its UI', async () => {
-    const doc = (await d.app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+  it('serves an OpenAPI document generated from the route schemas, and its UI, on the ops listener', async () => {
+    const doc = (await d.ops.inject({ method: 'GET', url: '/openapi.json' })).json<{
       openapi: string;
       paths: Record<string, Record<string, unknown>>;
     }>();
@@ -398,7 +410,7 @@ describe('API documentation', () => {
       expect.arrayContaining(['/v1/payments', '/v1/payments/{id}', '/pay/{id}/status']),
     );
     expect(doc.paths['/v1/payments']).toHaveProperty('post.requestBody');
-    const ui = await d.app.inject({ method: 'GET', url: '/docs/' });
+    const ui = await d.ops.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.headers['content-type']).toMatch(/html/);
   });

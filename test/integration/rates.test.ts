@@ -46,12 +46,11 @@ describe('mempool.space prices', () => {
   });
 
   it('gives up on a slow answer after its timeout', async () => {
+    // A good answer, late: only the timeout can make this reject (no wall-clock assertion).
     stub.handler = () => ({ ...mempoolPrices, delayMs: 1500 });
-    const started = Date.now();
     await expect(new MempoolRateProvider(stub.url, 200).getRate('USD')).rejects.toThrow(
       /ECONNABORTED|timeout/i,
     );
-    expect(Date.now() - started).toBeLessThan(1400);
   });
 
   it('reports a server error and an unreachable host as unavailable', async () => {

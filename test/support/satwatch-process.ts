@@ -16,7 +16,8 @@ export function spawnSatwatch(args: string[], env: Record<string, string>): Satw
     process.execPath,
     ['--import', 'tsx', path.join(repoRoot, 'src/main.ts'), ...args],
     {
-      env: { ...process.env, SATWATCH_LOG_LEVEL: 'warn', ...env },
+      // Ops listener on a free port unless the test names one: several daemons run at once.
+      env: { ...process.env, SATWATCH_LOG_LEVEL: 'warn', SATWATCH_OPS_PORT: '0', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
@@ -64,4 +65,26 @@ export function spawnSatwatch(args: string[], env: Record<string, string>): Satw
       });
     },
   };
+}
+
+/**
+ * Resolves once `url` answers 2xx; rejects as soon as the process exits first. No deadline of
+ * its own: a slow machine only makes it wait longer, and the test's timeout is the bound.
+ */
+export async function untilServing(url: string, exited: Promise<unknown>): Promise<void> {
+  const process: { exited: boolean; code?: unknown } = { exited: false };
+  void exited.then((code) => {
+    process.exited = true;
+    process.code = code;
+  });
+  for (;;) {
+    if (process.exited)
+      throw new Error(`satwatch exited (${String(process.code)}) before ${url} answered`);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(10_000) }).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

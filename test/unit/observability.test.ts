@@ -70,11 +70,10 @@ describe('withTimeout', () => {
         reject(new Error('late'));
       }, 50);
     });
-    const started = Date.now();
+    // Settling as a TimeoutError (not the late 'late') shows the timeout won the race.
     const err = await withTimeout(late, 10, 'the thing').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toBe('the thing did not answer within 10 ms');
-    expect(Date.now() - started).toBeLessThan(45);
     await new Promise((resolve) => setTimeout(resolve, 60)); // no unhandled rejection
   });
 });
@@ -168,8 +167,8 @@ describe('Readiness', () => {
   });
 
   it('names the failing check, with safe text, and waits no longer than its timeout', async () => {
+    // Checks that never answer: only the timeouts let check() return at all.
     const never = () => new Promise<never>(() => undefined);
-    const started = Date.now();
     const report = await new Readiness(
       deps({
         pingMongo: () => Promise.reject(new Error('auth failed for mongodb://u:pw@db:27017')),
@@ -177,7 +176,6 @@ describe('Readiness', () => {
         watcher: { ...deps().watcher, lease: never, leading: () => false },
       }),
     ).check();
-    expect(Date.now() - started).toBeLessThan(500);
     expect(report).toEqual({
       status: 'unready',
       checks: {
