@@ -6,7 +6,7 @@ import { type Logger, pino } from 'pino';
 import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
 import { EsploraChainSource } from './chain/esplora.js';
-import type { Config } from './config/config.js';
+import { type Config, coldAccount } from './config/config.js';
 import { Ledger } from './ledger/ledger.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
@@ -85,14 +85,10 @@ function forwarderFor(
 ): Forwarder | undefined {
   const f = config.forwarding;
   if (f.mode === 'off') return undefined;
-  const destination: Destination =
-    f.coldXpub !== undefined
-      ? {
-          kind: 'xpub',
-          account: WalletAccount.fromConfig({ network: config.network, xpub: f.coldXpub }),
-          counter: deps.counter,
-        }
-      : { kind: 'address', address: f.coldAddress ?? '' };
+  const cold = coldAccount(config);
+  const destination: Destination = cold
+    ? { kind: 'xpub', account: cold, counter: deps.counter }
+    : { kind: 'address', address: f.coldAddress ?? '' };
   // The private key lives only in the forwarder's memory; config validation made sure it exists.
   const signer =
     f.mode === 'sign' && config.wallet.xprv !== undefined
