@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './api/admin-routes.js';
 import { ApiKeyVerifier } from './api/auth.js';
 import { checkoutRoutes } from './api/checkout-routes.js';
+import { exportRoutes } from './api/export-routes.js';
 import { paymentRoutes } from './api/payments-routes.js';
 import { prepareApi } from './api/prepare.js';
 import { sweepsRoutes } from './api/sweeps-routes.js';
@@ -17,6 +18,7 @@ import type { Forwarder } from './forwarding/forwarder.js';
 import type { Ledger } from './ledger/ledger.js';
 import type { DaemonMetrics } from './observability/metrics.js';
 import type { Readiness } from './observability/readiness.js';
+import { registerHttpMetrics } from './observability/http-metrics.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './observability/request-id.js';
 import { operationsRoutes } from './observability/routes.js';
 import type { PaymentService } from './payments/payment-service.js';
@@ -56,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: (req) => requestIdFor(req.headers[REQUEST_ID_HEADER]),
   });
   prepareApi(app);
+  registerHttpMetrics(app, deps.metrics.registry);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
@@ -93,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(usersRoutes, { ledger: deps.ledger, auth });
   await app.register(adminRoutes, { repo: deps.repo, watcher: deps.watcher, auth, view });
   await app.register(webhookRoutes, { outbox: deps.outbox, auth });
+  await app.register(exportRoutes, { db: deps.repo.collection.db, auth });
   await app.register(sweepsRoutes, { sweeps: deps.sweeps, forwarder: deps.forwarder, auth });
   checkoutRoutes(app, { payments: deps.payments, view, now });
   return app;

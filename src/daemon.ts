@@ -10,6 +10,7 @@ import { type Config, coldAccount } from './config/config.js';
 import { Ledger } from './ledger/ledger.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
+import { registerOperatorMetrics } from './observability/operator-metrics.js';
 import { Readiness } from './observability/readiness.js';
 import { PaymentService } from './payments/payment-service.js';
 import type { Policy } from './payments/state-machine.js';
@@ -123,6 +124,8 @@ export interface DaemonOptions {
   /** Replace the configured rate provider or chain source (tests). */
   rates?: RateProvider;
   chain?: ChainSource;
+  /** How old the cached wallet and reconcile metrics may get (default 60 s; tests use less). */
+  metricsCacheMs?: number;
 }
 
 export async function createDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -189,6 +192,12 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       ...(chain instanceof EsploraChainSource && { chain }),
       leading: () => loop.leading,
       log: log.child({ component: 'metrics' }),
+    });
+    registerOperatorMetrics(metrics.registry, {
+      db: mongo.db,
+      accountFingerprint: wallet.accountFingerprint,
+      log: log.child({ component: 'metrics' }),
+      ...(options.metricsCacheMs !== undefined && { cacheMs: options.metricsCacheMs }),
     });
     const watcher = new PaymentWatcher({
       repo,

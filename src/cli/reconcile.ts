@@ -18,6 +18,7 @@ import { loadConfig } from '../config/config.js';
 import { Ledger, type LedgerEntry } from '../ledger/ledger.js';
 import type { Payment } from '../payments/payment.js';
 import { connectMongo } from '../storage/mongo.js';
+import { ReconcileRuns } from '../storage/reconcile-runs.js';
 import { UsageError } from './usage.js';
 
 type BalanceMismatch = Awaited<ReturnType<Ledger['reconcile']>>['mismatches'][number];
@@ -199,6 +200,14 @@ export function isClean(report: ReconcileReport): boolean {
   );
 }
 
+export function mismatchCount(report: ReconcileReport): number {
+  return (
+    report.balanceMismatches.length +
+    report.orphanLedgerUsers.length +
+    report.creditMismatches.length
+  );
+}
+
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -252,6 +261,13 @@ export async function reconcile(args: string[]): Promise<number> {
   const mongo = await connectMongo(config.mongo.url, config.mongo.database);
   try {
     const report = await reconcileDatabase(mongo.db);
+    // For /metrics (satwatch_reconcile_mismatches): the daemon does not repeat this scan.
+    await new ReconcileRuns(mongo.db).record({
+      at: new Date(),
+      mismatches: mismatchCount(report),
+      pendingCredits: report.pendingCredits.length,
+      clean: isClean(report),
+    });
     console.log(
       json ? JSON.stringify({ ...report, clean: isClean(report) }, null, 2) : formatReport(report),
     );

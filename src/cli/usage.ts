@@ -6,7 +6,10 @@ export const USAGE = `usage:
   satwatch reconcile [--json]
   satwatch derive <from-index> [count]
   satwatch api-key --id <id> --role merchant|admin
-  satwatch sweep-stray [--dry-run] [--gap <n>]`;
+  satwatch sweep-stray [--dry-run] [--gap <n>]
+  satwatch wallet export [--margin <n>] [--json]
+  satwatch wallet gaps [--json]
+  satwatch export payments|ledger [--from <date>] [--to <date>] [--out <file>]`;
 
 export class UsageError extends Error {
   constructor(message: string) {
