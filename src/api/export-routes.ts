@@ -5,8 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from 'mongodb';
 import { type ExportKind, csvExport, exportFileName } from '../accounting/csv.js';
+import { ISO_DATE, parseRange } from '../accounting/range.js';
 import { LEDGER_COLUMNS, PAYMENT_COLUMNS } from '../accounting/rows.js';
-import type { DateRange } from '../storage/accounting-source.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -15,40 +15,7 @@ export interface ExportRoutesOptions {
   auth: ApiKeyVerifier;
 }
 
-interface RangeQuery {
-  from?: string;
-  to?: string;
-}
-
-const isoDate = {
-  type: 'string',
-  pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$',
-} as const;
-
-const ISO_DATE = new RegExp(isoDate.pattern);
-
-/** The range of a request or command line; bad dates name their field. */
-export function parseRange(
-  query: RangeQuery,
-  invalid: (field: string, message: string) => Error,
-): DateRange {
-  const parse = (field: 'from' | 'to') => {
-    const text = query[field];
-    if (text === undefined) return undefined;
-    const date = new Date(text);
-    if (!ISO_DATE.test(text) || Number.isNaN(date.getTime()))
-      throw invalid(
-        field,
-        `${field} is not an ISO 8601 date (like 2026-01-31 or 2026-01-31T12:00:00Z)`,
-      );
-    return date;
-  };
-  const from = parse('from');
-  const to = parse('to');
-  if (from !== undefined && to !== undefined && from.getTime() >= to.getTime())
-    throw invalid('to', 'to must be after from');
-  return { from, to };
-}
+const isoDate = { type: 'string', pattern: ISO_DATE.source } as const;
 
 export async function exportRoutes(
   app: FastifyInstance,
@@ -56,7 +23,7 @@ export async function exportRoutes(
 ): Promise<void> {
   const admin = options.auth.require('admin');
   const route = (kind: ExportKind, columns: readonly string[]) =>
-    app.get<{ Querystring: RangeQuery }>(
+    app.get<{ Querystring: { from?: string; to?: string } }>(
       `/v1/admin/exports/${kind}.csv`,
       {
         preHandler: admin,

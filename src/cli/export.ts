@@ -8,7 +8,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { EXPORT_KINDS, type ExportKind, csvExport } from '../accounting/csv.js';
-import { parseRange } from '../api/export-routes.js';
+import { parseRange } from '../accounting/range.js';
 import { loadConfig } from '../config/config.js';
 import { connectMongo } from '../storage/mongo.js';
 import { UsageError } from './usage.js';

@@ -16,7 +16,7 @@ import { WalletUsage } from '../storage/wallet-usage.js';
 import { gapReport } from '../wallet/gap-limit.js';
 import { Cached } from './cached.js';
 import { METRIC_PREFIX } from './metrics.js';
-import { safeErrorText } from './timeout.js';
+import { safeErrorText, withTimeout } from './timeout.js';
 
 export interface OperatorMetricsOptions {
   db: Db;
@@ -36,6 +36,11 @@ interface OperatorFigures {
 }
 
 const DEFAULT_CACHE_MS = 60_000;
+/**
+ * How long a scrape waits for figures it has never had (the first load, or MongoDB away): past
+ * it they are left out of that scrape, and the load goes on for the next one.
+ */
+const FIRST_LOAD_WAIT_MS = 2000;
 
 export function registerOperatorMetrics(registry: Registry, options: OperatorMetricsOptions): void {
   const usage = new WalletUsage(options.db);
@@ -62,6 +67,7 @@ export function registerOperatorMetrics(registry: Registry, options: OperatorMet
     options.cacheMs ?? DEFAULT_CACHE_MS,
     warn,
   );
+  // prom-client collects every metric of a scrape at once: the gauges share one load.
   const gauge = (name: string, help: string, pick: (f: OperatorFigures) => number) =>
     new Gauge({
       name: `${METRIC_PREFIX}${name}`,
@@ -69,7 +75,7 @@ export function registerOperatorMetrics(registry: Registry, options: OperatorMet
       registers: [registry],
       async collect() {
         try {
-          this.set(pick(await figures.get()));
+          this.set(pick(await withTimeout(figures.get(), FIRST_LOAD_WAIT_MS, 'wallet figures')));
         } catch (err) {
           warn(err);
           this.remove();
