@@ -5,9 +5,11 @@
  * gap limit and hot balance in /metrics, the accounting CSVs over HTTP and from the CLI (parsed
  * back), HTTP request metrics, and the last reconcile run in /metrics.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Output, checksum } from '@bitcoinerlab/descriptors';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +20,7 @@ import { bip32 } from '../../src/wallet/extended-key.js';
 import { BITCOIN_NETWORKS } from '../../src/wallet/networks.js';
 import { LabClient } from '../lab/client.js';
 import { freshKey } from '../lab/keys.js';
+import { repoRoot } from '../lab/paths.js';
 import { waitFor } from '../lab/process.js';
 import {
   ACCOUNT_PATH,
@@ -30,6 +33,8 @@ import {
 } from '../support/daemon.js';
 import { parseExposition, valueOf } from '../support/prometheus.js';
 import { spawnSatwatch } from '../support/satwatch-process.js';
+
+const run = promisify(execFile);
 
 let lab: LabClient;
 let d: TestDaemon;
@@ -326,6 +331,22 @@ describe('the accounting exports', () => {
       const http = await get(`/v1/admin/exports/${kind}.csv?from=2000-01-01`);
       expect(readFileSync(file, 'utf8')).toBe(http.body);
     }
+    // On a terminal (util-linux `script` gives it one) a progress line counts the rows.
+    const command = [
+      process.execPath,
+      '--import',
+      'tsx',
+      path.join(repoRoot, 'src/main.ts'),
+      'export',
+      'payments',
+      '--out',
+      path.join(dir, 'tty.csv'),
+    ].join(' ');
+    const tty = await run('script', ['-qec', command, '/dev/null'], {
+      cwd: repoRoot,
+      env: { ...process.env, SATWATCH_LOG_LEVEL: 'warn', ...d.env },
+    });
+    expect(tty.stdout).toContain(`payments: 8 rows to ${path.join(dir, 'tty.csv')}`);
     const stdout = await satwatch(['export', 'ledger']);
     expect(parseCsv(stdout.stdout)).toHaveLength(2);
     const wrong = await satwatch(['export', 'invoices']);

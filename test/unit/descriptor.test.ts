@@ -5,7 +5,7 @@
 import * as bip39 from 'bip39';
 import * as bitcoin from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
+import { coldAccount, loadConfig } from '../../src/config/config.js';
 import { WalletAccount } from '../../src/wallet/account.js';
 import { parseDescriptor, verifyChecksum } from '../../src/wallet/descriptor.js';
 import { WalletKeyError, bip32 } from '../../src/wallet/extended-key.js';
@@ -230,6 +230,17 @@ describe('descriptor settings', () => {
       env: env({ ...base, SATWATCH_FORWARDING_COLD_DESCRIPTOR: cold }),
     });
     expect(config.forwarding.coldDescriptor).toBe(cold);
+    // The cold wallet it stands for is the one its xpub gives: sweeps go to the same addresses.
+    const viaXpub = coldAccount({
+      ...config,
+      forwarding: {
+        ...config.forwarding,
+        coldDescriptor: undefined,
+        coldXpub: xpubAt("m/84'/0'/1'"),
+      },
+    });
+    expect(coldAccount(config)?.receiveAddress(3).address).toBe(viaXpub?.receiveAddress(3).address);
+    expect(coldAccount(config)?.accountFingerprint).toBe(viaXpub?.accountFingerprint);
     expect(() =>
       loadConfig({ env: env({ ...base, SATWATCH_FORWARDING_COLD_DESCRIPTOR: BIP84_RECEIVE }) }),
     ).toThrow(/forwarding.coldDescriptor is the hot wallet itself/);
