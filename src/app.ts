@@ -4,6 +4,7 @@
  * (observability/ops-app.ts), not here.
  */
 import swagger from '@fastify/swagger';
+import type { Registry } from 'prom-client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './api/admin-routes.js';
 import { ApiKeyVerifier } from './api/auth.js';
@@ -11,6 +12,7 @@ import { checkoutRoutes } from './api/checkout-routes.js';
 import { MAX_URL_LENGTH, clientErrorHandler, frameworkErrors } from './api/client-errors.js';
 import { ApiError } from './api/errors.js';
 import { FailedAuthLimiter } from './api/failed-auth-limiter.js';
+import { exportRoutes } from './api/export-routes.js';
 import { paymentRoutes } from './api/payments-routes.js';
 import { prepareApi } from './api/prepare.js';
 import { registerRateLimits } from './api/rate-limits.js';
@@ -20,6 +22,7 @@ import { webhookRoutes } from './api/webhooks-routes.js';
 import type { AppConfig } from './config/config.js';
 import type { Forwarder } from './forwarding/forwarder.js';
 import type { Ledger } from './ledger/ledger.js';
+import { registerHttpMetrics } from './observability/http-metrics.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './observability/request-id.js';
 import { healthzRoute } from './observability/ops-app.js';
 import type { PaymentService } from './payments/payment-service.js';
@@ -38,6 +41,8 @@ export interface AppDeps {
   sweeps: SweepRepository;
   forwarder: Forwarder | undefined;
   watcher: PaymentWatcher;
+  /** Where the public app's HTTP request metrics go (the ops listener serves them). */
+  metricsRegistry?: Registry;
   /** The chain tip height, for admin actions outside a watcher cycle ("forward now"). */
   chainTipHeight?: () => Promise<number>;
   logger?: FastifyBaseLogger;
@@ -68,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors,
   });
   prepareApi(app);
+  if (deps.metricsRegistry) registerHttpMetrics(app, deps.metricsRegistry);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     if (request.url.length > MAX_URL_LENGTH) {
@@ -117,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(adminRoutes, { repo: deps.repo, watcher: deps.watcher, auth, view });
   await app.register(webhookRoutes, { outbox: deps.outbox, auth });
+  await app.register(exportRoutes, { db: deps.repo.collection.db, auth });
   await app.register(sweepsRoutes, {
     sweeps: deps.sweeps,
     forwarder: deps.forwarder,

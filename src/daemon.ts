@@ -7,11 +7,18 @@ import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
 import { RequestBudget, defaultRequestLimit } from './chain/budget.js';
 import { EsploraChainSource } from './chain/esplora.js';
-import { type Config, appConfig, esploraUrls, webhookSecrets } from './config/config.js';
+import {
+  type Config,
+  appConfig,
+  coldAccount,
+  esploraUrls,
+  webhookSecrets,
+} from './config/config.js';
 import { Ledger } from './ledger/ledger.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
 import { buildOpsApp } from './observability/ops-app.js';
+import { registerOperatorMetrics } from './observability/operator-metrics.js';
 import { Readiness } from './observability/readiness.js';
 import { PaymentService } from './payments/payment-service.js';
 import type { Policy } from './payments/state-machine.js';
@@ -105,14 +112,10 @@ function forwarderFor(
 ): Forwarder | undefined {
   const f = config.forwarding;
   if (f.mode === 'off') return undefined;
-  const destination: Destination =
-    f.coldXpub !== undefined
-      ? {
-          kind: 'xpub',
-          account: WalletAccount.fromConfig({ network: config.network, xpub: f.coldXpub }),
-          counter: deps.counter,
-        }
-      : { kind: 'address', address: f.coldAddress ?? '' };
+  const cold = coldAccount(config);
+  const destination: Destination = cold
+    ? { kind: 'xpub', account: cold, counter: deps.counter }
+    : { kind: 'address', address: f.coldAddress ?? '' };
   // The private key lives only in the forwarder's memory; config validation made sure it exists.
   const signer =
     f.mode === 'sign' && config.wallet.xprv !== undefined
@@ -157,6 +160,8 @@ export interface DaemonOptions {
    * (`serve --accept-new-cold-destination`); otherwise such a start is refused.
    */
   acceptNewColdDestination?: boolean;
+  /** How old the cached wallet and reconcile metrics may get (default 60 s; tests use less). */
+  metricsCacheMs?: number;
 }
 
 export async function createDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -259,6 +264,12 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       () => new Date(), // real time: the lease is about wall-clock expiry, whatever `now` says
       watcherLog,
     );
+    registerOperatorMetrics(metrics.registry, {
+      db: mongo.db,
+      accountFingerprint: wallet.accountFingerprint,
+      log: log.child({ component: 'metrics' }),
+      ...(options.metricsCacheMs !== undefined && { cacheMs: options.metricsCacheMs }),
+    });
     const watcher = new PaymentWatcher({
       repo,
       chain,
@@ -322,7 +333,13 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
         (await chainState.scanState())?.tipHeight ?? (await chain.tipHeight()),
     };
     // The HTTP layer never holds the private key: only the forwarder (above) has it.
-    const app = await buildApp({ config: appConfig(config), ...services, logger: log, now });
+    const app = await buildApp({
+      config: appConfig(config),
+      ...services,
+      metricsRegistry: metrics.registry,
+      logger: log,
+      now,
+    });
     const ops = await buildOpsApp({
       metrics,
       readiness,

@@ -9,6 +9,8 @@
  *   api-key --id <id> --role <role>     make an API key and the config entry holding its hash
  *   sweep-stray [--dry-run] [--gap N]   sweep coins on receive addresses that no payment accounts for
  *   help [command], --help, --version   usage, one command's help, the version
+ *   wallet export|gaps                  watch-only descriptors for other wallets; the gap limit they need
+ *   export payments|ledger              accounting CSV (--from, --to, --out)
  *
  * Exit codes: 0 success; 1 invalid configuration or an operational error (MongoDB, chain);
  * 2 a command typed wrong, or `reconcile` found a mismatch.
@@ -16,11 +18,13 @@
 import { apiKey } from './cli/api-key.js';
 import { configCheck } from './cli/config-check.js';
 import { derive } from './cli/derive.js';
+import { exportCommand } from './cli/export.js';
 import { reconcile } from './cli/reconcile.js';
 import { rescan } from './cli/rescan.js';
 import { serve } from './cli/serve.js';
 import { sweepStray } from './cli/sweep-stray.js';
 import { USAGE, UsageError, helpText, version } from './cli/usage.js';
+import { walletCommand } from './cli/wallet.js';
 import { ConfigError } from './config/config.js';
 import { ColdDestinationChangedError } from './forwarding/cold-destination.js';
 import { WalletKeyError } from './wallet/extended-key.js';
@@ -60,6 +64,10 @@ async function main(argv: string[]): Promise<number | undefined> {
       return sweepStray(args);
     case 'rescan':
       return rescan(args);
+    case 'wallet':
+      return walletCommand(args);
+    case 'export':
+      return exportCommand(args);
     default:
       throw new UsageError(command === undefined ? 'no command' : `unknown command ${command}`);
   }

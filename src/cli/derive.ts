@@ -20,6 +20,7 @@ export function derive(args: string[]): number {
   console.log(
     `# ${config.network} ${wallet.scriptType} account ${wallet.derivationPath}, receive chain`,
   );
+  console.log(`# descriptor ${wallet.descriptor(0)}`);
   for (let i = from; i < from + count; i++) {
     const { path, address } = wallet.receiveAddress(i);
     console.log(`${path}\t${address}`);

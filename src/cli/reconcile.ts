@@ -29,6 +29,7 @@ import { connectMongo } from '../storage/mongo.js';
 import { PaymentRepository } from '../storage/payments.js';
 import { SweepRepository } from '../storage/sweeps.js';
 import { WalletAccount } from '../wallet/account.js';
+import { ReconcileRuns } from '../storage/reconcile-runs.js';
 import { UsageError } from './usage.js';
 
 type BalanceMismatch = Awaited<ReturnType<Ledger['reconcile']>>['mismatches'][number];
@@ -213,6 +214,14 @@ export function isClean(report: ReconcileReport): boolean {
   );
 }
 
+export function mismatchCount(report: ReconcileReport): number {
+  return (
+    report.balanceMismatches.length +
+    report.orphanLedgerUsers.length +
+    report.creditMismatches.length
+  );
+}
+
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -299,6 +308,13 @@ export async function reconcile(args: string[]): Promise<number> {
         gap,
       );
     }
+    // For /metrics (satwatch_reconcile_mismatches): the daemon does not repeat this scan.
+    await new ReconcileRuns(mongo.db).record({
+      at: new Date(),
+      mismatches: mismatchCount(report),
+      pendingCredits: report.pendingCredits.length,
+      clean: isClean(report),
+    });
     console.log(
       json ? JSON.stringify({ ...report, clean: isClean(report) }, null, 2) : formatReport(report),
     );

@@ -10,6 +10,9 @@ export const USAGE = `usage:
   satwatch api-key --id <id> --role merchant|admin
   satwatch sweep-stray [--dry-run] [--gap <n>]
   satwatch rescan --from <height> [--to <height>]
+  satwatch wallet export [--margin <n>] [--json]
+  satwatch wallet gaps [--json]
+  satwatch export payments|ledger [--from <date>] [--to <date>] [--out <file>]
   satwatch help [command] | --help | --version`;
 
 /** One paragraph per command, for `satwatch help <command>` and `<command> --help`. */
@@ -34,6 +37,12 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   Sweep coins on receive addresses that no payment accounts for.`,
   rescan: `satwatch rescan --from <height> [--to <height>]
   Scan a range of blocks again for payments (idempotent; safe while the daemon runs).`,
+  wallet: `satwatch wallet export [--margin <n>] [--json] | satwatch wallet gaps [--json]
+  export: watch-only descriptors (receive and change) with the range an external wallet needs,
+  for Bitcoin Core's importdescriptors and for Sparrow. gaps: the longest run of issued but
+  unused addresses, the gap limit a wallet needs, and hot addresses that still hold coins.`,
+  export: `satwatch export payments|ledger [--from <date>] [--to <date>] [--out <file>]
+  Accounting CSV (RFC 4180, header row), streamed; a progress line on a terminal.`,
   help: `satwatch help [command]
   Print the usage, or one command's help.`,
 };

@@ -59,6 +59,8 @@ export interface Config {
   log: { level: string };
   mongo: { url: string; database: string };
   wallet: {
+    /** An output descriptor, instead of xpub (see wallet/descriptor.ts). */
+    descriptor?: string;
     xpub?: string;
     xprv?: string;
     scriptType?: ScriptType;
@@ -126,6 +128,8 @@ export interface Config {
     coldAddress?: string;
     /** …a cold wallet's account xpub: every sweep goes to a fresh address of it. */
     coldXpub?: string;
+    /** …or the cold wallet's receive descriptor (same as coldXpub). */
+    coldDescriptor?: string;
     feeTargetBlocks: number;
     /** sat/vB */
     minFeeRate: number;
@@ -359,6 +363,7 @@ const schema = {
       type: 'object',
       additionalProperties: false,
       properties: {
+        descriptor: { type: 'string', maxLength: 1000 },
         xpub: { type: 'string' },
         xprv: { type: 'string' },
         scriptType: { enum: SCRIPT_TYPES },
@@ -458,6 +463,7 @@ const schema = {
         mode: { enum: ['off', 'sign', 'psbt'] },
         coldAddress: { type: 'string', minLength: 14, maxLength: 100 },
         coldXpub: { type: 'string' },
+        coldDescriptor: { type: 'string', maxLength: 1000 },
         feeTargetBlocks: { type: 'integer', minimum: 1, maximum: 1008 },
         minFeeRate: { type: 'number', minimum: 1, maximum: 10000 },
         maxFeeRate: { type: 'number', minimum: 1, maximum: 10000 },
@@ -872,9 +878,10 @@ function checkForwarding(config: Config): void {
       'forwarding.mode sign needs wallet.xprv (or use psbt mode to sign elsewhere)',
     );
   }
-  if ((f.coldAddress === undefined) === (f.coldXpub === undefined)) {
+  const destinations = [f.coldAddress, f.coldXpub, f.coldDescriptor].filter((d) => d !== undefined);
+  if (destinations.length !== 1) {
     throw new ConfigError(
-      'forwarding needs exactly one of forwarding.coldAddress and forwarding.coldXpub',
+      'forwarding needs exactly one of forwarding.coldAddress, forwarding.coldXpub and forwarding.coldDescriptor',
     );
   }
   const hot = WalletAccount.fromConfig({ network: config.network, ...config.wallet });
@@ -890,15 +897,28 @@ function checkForwarding(config: Config): void {
       throw new ConfigError(`forwarding.coldAddress is not a ${config.network} address`);
     }
   }
-  if (f.coldXpub !== undefined) {
-    const cold = WalletAccount.fromConfig({ network: config.network, xpub: f.coldXpub });
-    if (cold.accountFingerprint === hot.accountFingerprint) {
-      throw new ConfigError('forwarding.coldXpub is the hot wallet itself');
-    }
+  const cold = coldAccount(config);
+  if (cold && cold.accountFingerprint === hot.accountFingerprint) {
+    const field = f.coldXpub !== undefined ? 'coldXpub' : 'coldDescriptor';
+    throw new ConfigError(`forwarding.${field} is the hot wallet itself`);
   }
   if (!(f.minFeeRate <= f.fallbackFeeRate && f.fallbackFeeRate <= f.maxFeeRate)) {
     throw new ConfigError(
       'forwarding fee rates must satisfy minFeeRate <= fallbackFeeRate <= maxFeeRate',
     );
   }
+}
+
+/** The cold wallet's account, from forwarding.coldXpub or forwarding.coldDescriptor, if any. */
+export function coldAccount(config: Config): WalletAccount | undefined {
+  const { coldXpub, coldDescriptor } = config.forwarding;
+  if (coldXpub !== undefined)
+    return WalletAccount.fromConfig({ network: config.network, xpub: coldXpub });
+  if (coldDescriptor !== undefined)
+    return WalletAccount.fromConfig({
+      network: config.network,
+      descriptor: coldDescriptor,
+      descriptorField: 'forwarding.coldDescriptor',
+    });
+  return undefined;
 }

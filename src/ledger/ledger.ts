@@ -114,6 +114,8 @@ export class Ledger {
   async ensureIndexes(): Promise<void> {
     await this.ledger.createIndex({ opId: 1 }, { unique: true, name: 'op_unique' }, {});
     await this.ledger.createIndex({ userId: 1, seq: -1 }, { name: 'user_seq' }, {});
+    // Date ranges of the accounting export.
+    await this.ledger.createIndex({ createdAt: 1, _id: 1 }, { name: 'created' }, {});
   }
 
   /** Applies `op` exactly once per `opId`; a repeat returns the recorded entry as a replay. */

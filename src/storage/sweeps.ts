@@ -95,6 +95,8 @@ export class SweepRepository {
     await this.sweeps.createIndex({ txid: 1 }, { name: 'txid', sparse: true }, {});
     await this.claims.createIndex({ sweepId: 1 }, { name: 'sweep' }, {});
     await this.sweeps.createIndex({ bumpOf: 1 }, { name: 'bump_of', sparse: true }, {});
+    // The accounting export looks up the sweeps of each batch of payments.
+    await this.sweeps.createIndex({ 'inputs.paymentId': 1 }, { name: 'input_payment' }, {});
   }
 
   async create(sweep: Sweep): Promise<void> {
@@ -204,6 +206,19 @@ export class SweepRepository {
       { _id: id },
       { $set: { ...set, updatedAt: at }, $push: { events: { at, type, cause } } },
     );
+  }
+
+  /** Outpoints (of `keys`) spent by a sweep that is broadcast or confirmed: gone from the hot wallet. */
+  async sweptOutpoints(keys: string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const claims = await this.claims.find({ _id: { $in: keys } }).toArray();
+    const sweepIds = [...new Set(claims.map((c) => c.sweepId))];
+    const out = await this.sweeps
+      .find({ _id: { $in: sweepIds }, state: { $in: ['broadcast', 'confirmed'] } })
+      .project<{ _id: string }>({ _id: 1 })
+      .toArray();
+    const gone = new Set(out.map((s) => s._id));
+    return new Set(claims.filter((c) => gone.has(c.sweepId)).map((c) => c._id));
   }
 
   async releaseClaims(sweepId: string): Promise<void> {

@@ -12,6 +12,7 @@ import {
   parseExtendedKey,
 } from './extended-key.js';
 import { BITCOIN_NETWORKS, type NetworkName, coinType } from './networks.js';
+import { describeChain, parseDescriptor } from './descriptor.js';
 
 bitcoin.initEccLib(ecc);
 
@@ -26,6 +27,10 @@ export interface WalletAccountConfig {
   scriptType?: ScriptType | undefined;
   derivationPath?: string | undefined;
   masterFingerprint?: string | undefined;
+  /** An output descriptor instead of xpub (+ scriptType, derivationPath, masterFingerprint). */
+  descriptor?: string | undefined;
+  /** The setting `descriptor` came from, for errors (default wallet.descriptor). */
+  descriptorField?: string | undefined;
 }
 
 export interface DerivedAddress {
@@ -56,7 +61,8 @@ export class WalletAccount {
     this.receiveChain = accountNode.derive(RECEIVE_CHAIN);
   }
 
-  static fromConfig(config: WalletAccountConfig): WalletAccount {
+  static fromConfig(given: WalletAccountConfig): WalletAccount {
+    const config = withDescriptor(given);
     const { network } = config;
     let parsed: ParsedExtendedKey | undefined;
     if (config.xprv) {
@@ -77,7 +83,8 @@ export class WalletAccount {
       }
       parsed = { ...pub, scriptType: pub.scriptType ?? parsed?.scriptType };
     }
-    if (!parsed) throw new WalletKeyError('wallet.xpub', 'is required (or wallet.xprv)');
+    if (!parsed)
+      throw new WalletKeyError('wallet.xpub', 'is required (or wallet.descriptor, or wallet.xprv)');
 
     if (config.scriptType && parsed.scriptType && config.scriptType !== parsed.scriptType) {
       throw new WalletKeyError(
@@ -122,6 +129,11 @@ export class WalletAccount {
     );
   }
 
+  /** The watch-only descriptor of the receive (0) or change (1) chain, with its checksum. */
+  descriptor(chain: 0 | 1 = RECEIVE_CHAIN): string {
+    return describeChain(this, chain);
+  }
+
   receiveAddress(index: number): DerivedAddress {
     if (!Number.isInteger(index) || index < 0 || index >= 0x80000000) {
       throw new RangeError(`address index ${index} is outside 0..2^31-1`);
@@ -133,6 +145,34 @@ export class WalletAccount {
       path: `${this.derivationPath}/${RECEIVE_CHAIN}/${index}`,
     };
   }
+}
+
+/**
+ * The settings a descriptor stands for, in place of the descriptor. A setting given beside it
+ * must agree with it: two sources of truth for one wallet are refused, not merged.
+ */
+function withDescriptor(config: WalletAccountConfig): WalletAccountConfig {
+  if (config.descriptor === undefined) return config;
+  const field = config.descriptorField ?? 'wallet.descriptor';
+  const prefix = field.slice(0, field.lastIndexOf('.') + 1);
+  if (config.xpub !== undefined)
+    throw new WalletKeyError(field, `and ${prefix}xpub are both set; use one`);
+  const key = parseDescriptor(config.descriptor, config.network, field);
+  const agree = (name: string, given: string | undefined, found: string | undefined) => {
+    if (given !== undefined && found !== undefined && given.toLowerCase() !== found.toLowerCase())
+      throw new WalletKeyError(`${prefix}${name}`, `is ${given} but ${field} says ${found}`);
+  };
+  agree('scriptType', config.scriptType, key.scriptType);
+  agree('derivationPath', config.derivationPath, key.derivationPath);
+  agree('masterFingerprint', config.masterFingerprint, key.masterFingerprint);
+  return {
+    ...config,
+    descriptor: undefined,
+    xpub: key.xpub,
+    scriptType: key.scriptType,
+    derivationPath: config.derivationPath ?? key.derivationPath,
+    masterFingerprint: config.masterFingerprint ?? key.masterFingerprint,
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Installs the lab's real parts from the registries this machine reaches, idempotently:
- * btcd from the Go module proxy, mongo-java-server from Maven Central, Chromium from Debian.
+ * btcd from the Go module proxy, mongo-java-server from Maven Central, Chromium and promtool
+ * (the prometheus package) from Debian.
  * A part that cannot be installed fails loudly with the command's own error; never a mock.
  */
 import { execFileSync } from 'node:child_process';
@@ -89,8 +90,25 @@ export function ensureChromium(): string {
   return CHROMIUM_PATH;
 }
 
+export const PROMTOOL_PATH = '/usr/bin/promtool';
+
+/** Debian's Prometheus for `promtool`, which checks and unit-tests deploy/prometheus/*.yml. */
+export function ensurePromtool(): string {
+  if (existsSync(PROMTOOL_PATH)) return PROMTOOL_PATH;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`${PROMTOOL_PATH} is missing: run "sudo apt-get install -y prometheus"`);
+  }
+  console.log('[lab] installing Debian prometheus (for promtool) with apt-get');
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  return PROMTOOL_PATH;
+}
+
 export function installLab(): void {
   ensureBtcd();
   ensureMongoClasspath();
   ensureChromium();
+  ensurePromtool();
 }
