@@ -50,7 +50,7 @@ async function satwatch(args: string[]) {
 }
 
 async function scrape() {
-  const res = await d.app.inject({ method: 'GET', url: '/metrics' });
+  const res = await d.ops.inject({ method: 'GET', url: '/metrics' });
   expect(res.statusCode).toBe(200);
   return parseExposition(res.body);
 }

@@ -207,7 +207,7 @@ describe('servers that lie about blocks', () => {
     const refused = Object.values(esplora(d).stats().refusedBlocks).reduce((s, n) => s + n, 0);
     expect(refused).toBeGreaterThanOrEqual(1);
     expect((await stored(d, p.id)).credit?.state).toBe('done');
-    const metrics = parseExposition((await d.app.inject({ method: 'GET', url: '/metrics' })).body);
+    const metrics = parseExposition((await d.ops.inject({ method: 'GET', url: '/metrics' })).body);
     expect(
       Object.entries(esplora(d).stats().refusedBlocks).every(
         ([host, n]) => valueOf(metrics, 'satwatch_chain_blocks_refused_total', { host }) === n,
@@ -229,7 +229,7 @@ describe('servers that lie about blocks', () => {
     expect(report.blocksRefused).toBe(1);
     expect(report.blocksApplied).toBe(0);
     expect(await stored(d2, p.id)).toMatchObject({ status: 'pending', outputs: [] });
-    const metrics = parseExposition((await d2.app.inject({ method: 'GET', url: '/metrics' })).body);
+    const metrics = parseExposition((await d2.ops.inject({ method: 'GET', url: '/metrics' })).body);
     expect(valueOf(metrics, 'satwatch_watcher_blocks_refused_total')).toBe(1);
   });
 

@@ -29,7 +29,7 @@ beforeAll(() => {
 });
 
 async function metric(d: Daemon, name: string): Promise<number> {
-  const res = await d.app.inject({ method: 'GET', url: '/metrics' });
+  const res = await d.ops.inject({ method: 'GET', url: '/metrics' });
   expect(res.statusCode).toBe(200);
   const value = valueOf(parseExposition(res.body), name);
   if (value === undefined) throw new Error(`${name} missing from /metrics`);
