@@ -19,6 +19,15 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // mongosh scripts run by MongoDB's image at first start (CommonJS, mongosh globals).
+    files: ['deploy/mongo-init/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { db: 'readonly', process: 'readonly', require: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Tests and the lab talk to untyped JSON over HTTP and RPC; keep the domain strict.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
