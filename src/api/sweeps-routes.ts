@@ -1,7 +1,8 @@
 /** The admin API for forwarding: sweeps, their PSBTs in watch-only mode, and "forward now". */
 import type { FastifyInstance } from 'fastify';
+import { ChainSourceError } from '../chain/chain-source.js';
 import { DestinationMismatchError } from '../forwarding/cold-destination.js';
-import { type Forwarder, SweepStateError } from '../forwarding/forwarder.js';
+import { type Forwarder, SweepStateError, TipUnknownError } from '../forwarding/forwarder.js';
 import { SweepError } from '../forwarding/sweep-tx.js';
 import {
   SWEEP_STATES,
@@ -273,8 +274,15 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
     },
     async (request) => {
       const active = needForwarder();
-      const tip = chainTipHeight ? await chainTipHeight() : undefined;
-      const result = await active.forwardNow(request.params.id, tip);
+      let result: Awaited<ReturnType<Forwarder['forwardNow']>>;
+      try {
+        const tip = chainTipHeight ? await chainTipHeight() : undefined;
+        result = await active.forwardNow(request.params.id, tip);
+      } catch (err) {
+        if (err instanceof ChainSourceError || err instanceof TipUnknownError)
+          throw new ApiError(503, 'chain_unavailable', 'the chain API is unavailable; try again');
+        throw err;
+      }
       return {
         ...(result.sweep && { sweep: view(result.sweep, true) }),
         ...(result.waiting !== undefined && { waiting: result.waiting }),

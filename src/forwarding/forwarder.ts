@@ -513,7 +513,10 @@ export class Forwarder {
       );
       if (rejected) return;
     }
-    await sweeps.annotate(sweep._id, {}, 'destination_refused', cause);
+    // Once per reason: tracking retries every block, the record says it once.
+    if (sweep.events.at(-1)?.cause !== cause) {
+      await sweeps.annotate(sweep._id, {}, 'destination_refused', cause);
+    }
   }
 
   private async signAndSend(sweep: Sweep, plan: SweepPlan): Promise<Sweep> {

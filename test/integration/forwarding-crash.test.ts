@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Failpoint, SWEEP_FAILPOINTS } from '../../src/forwarding/failpoints.js';
 import { auditCoins } from '../../src/forwarding/coin-audit.js';
 import type { Payment } from '../../src/payments/payment.js';
+import type { Sweep } from '../../src/storage/sweeps.js';
 import { LabClient } from '../lab/client.js';
-import { type TestDaemon, stopTestDaemon } from '../support/daemon.js';
+import { type TestDaemon, startReplica, stopTestDaemon } from '../support/daemon.js';
 import {
   DEFAULT_FEES,
   type MadePayment,
@@ -70,8 +71,8 @@ async function expectSweptExactlyOnce(
   expect([...audit.unaccounted, ...audit.awaitingSweep, ...audit.inSweeps]).toEqual([]);
 }
 
-/** Cycles of the in-process daemon (a restarted leader) until its sweep is out, then one block. */
-async function recoverAndConfirm(d: TestDaemon): Promise<void> {
+/** Cycles of a daemon (a restarted leader) until a sweep is out, then one block. */
+async function recoverAndConfirm(d: Pick<TestDaemon, 'watcher' | 'mongo'>): Promise<void> {
   for (let i = 0; i < 5; i++) {
     await d.watcher.runCycle();
     const sweeps = await allSweeps(d);
@@ -133,6 +134,64 @@ describe('a watcher killed at every point of the sweep path', () => {
       await stopTestDaemon(d);
     }
   }, 120_000);
+});
+
+describe('a watcher killed at every point of a fee bump', () => {
+  const bumpPoints: Failpoint[] = [
+    'after-sweep-create',
+    'after-sweep-stored',
+    'after-sweep-broadcast',
+    'after-sweep-marked-broadcast',
+    'after-sweep-recorded',
+  ];
+  for (const point of bumpPoints) {
+    it(`ends with one of original and replacement confirmed, swept once, when it dies at ${point}`, async () => {
+      const d = await forwardingDaemon();
+      try {
+        await lab.setFeeEstimates({ '6': 1 });
+        const made = await paidPayments(lab, d, [90_000]);
+        await d.watcher.runCycle();
+        const [original] = await allSweeps(d);
+        expect(original).toMatchObject({ state: 'broadcast', feeRate: 1 });
+        // Stuck: blocks went by without it, and fees rose. The next cycle bumps it.
+        await d.mongo.db
+          .collection<Sweep>('sweeps')
+          .updateOne(
+            { _id: original!._id },
+            { $set: { broadcastHeight: (await lab.tipHeight()) - 10 } },
+          );
+        await lab.setFeeEstimates({ '6': 6 });
+        await crashAt(d, point);
+        // A freshly started leader (d itself has run a cycle already: it is not starting).
+        const restarted = await startReplica(d);
+        try {
+          await recoverAndConfirm(restarted);
+        } finally {
+          await restarted.close();
+        }
+
+        const sweeps = await allSweeps(d);
+        const confirmed = sweeps.filter((s) => s.state === 'confirmed');
+        expect(confirmed, JSON.stringify(sweeps.map((s) => [s.state, s.events]))).toHaveLength(1);
+        const winner = confirmed[0]!;
+        expect(winner.bumpOf).toBe(original!._id); // the bump went out and won
+        for (const s of sweeps.filter((x) => x !== winner)) {
+          expect(['replaced', 'abandoned']).toContain(s.state);
+        }
+        expect(await utxosOf(lab, d.cold)).toEqual([
+          expect.objectContaining({ txid: winner.txid, value: 90_000 - winner.feeSats }),
+        ]);
+        expect(await utxosOf(lab, made[0]!.address)).toEqual([]);
+        const payment = await d.repo.findById(made[0]!.id);
+        expect(payment?.sweepTxid).toBe(winner.txid);
+        expect(payment?.events.filter((e) => e.type === 'forwarded')).toHaveLength(1);
+        expect(payment?.events.filter((e) => e.type === 'sweep_replaced')).toHaveLength(1);
+      } finally {
+        await lab.setFeeEstimates(DEFAULT_FEES);
+        await stopTestDaemon(d);
+      }
+    }, 120_000);
+  }
 });
 
 describe('a sweep left building by a process that died', () => {

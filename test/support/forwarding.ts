@@ -71,7 +71,7 @@ export async function paidPayments(
   return made;
 }
 
-export function allSweeps(d: TestDaemon): Promise<Sweep[]> {
+export function allSweeps(d: Pick<TestDaemon, 'mongo'>): Promise<Sweep[]> {
   return d.mongo.db.collection<Sweep>('sweeps').find({}).sort({ createdAt: 1 }).toArray();
 }
 
