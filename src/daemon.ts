@@ -6,6 +6,7 @@ import { type Logger, pino } from 'pino';
 import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
 import { EsploraChainSource } from './chain/esplora.js';
+import { recentTipHeight } from './chain/recent-tip-height.js';
 import type { Config } from './config/config.js';
 import { Ledger } from './ledger/ledger.js';
 import { withRedaction } from './observability/logging.js';
@@ -62,6 +63,9 @@ export function policyFrom(config: Config): Policy {
     settledConfirmations: p.settledConfirmations,
   };
 }
+
+/** How old a tip height may be when it stamps a new payment's `createdAtHeight`. */
+const TIP_HEIGHT_MAX_AGE_MS = 5000;
 
 /** How long `/readyz` waits for MongoDB and for the chain API. */
 const READINESS_TIMEOUT_MS = 2000;
@@ -154,7 +158,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       wallet,
       chain,
       // The lead rewires this to the block scanner's tip once it lands.
-      currentHeight: async () => (await chain.tip()).height,
+      currentHeight: recentTipHeight(chain, TIP_HEIGHT_MAX_AGE_MS),
       ...(config.wallet.gapLimit !== undefined && { gapLimit: config.wallet.gapLimit }),
       log: log.child({ component: 'payments' }),
       rates: options.rates ?? rateProviderFor(config.rates),

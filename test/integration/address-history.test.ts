@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SweepInput, planSweep } from '../../src/forwarding/sweep-tx.js';
 import { buildSweepPsbt, signSweep } from '../../src/forwarding/sweep-tx.js';
 import type { Payment } from '../../src/payments/payment.js';
+import { EsploraChainSource } from '../../src/chain/esplora.js';
 import { LabClient } from '../lab/client.js';
+import { sleep } from '../lab/process.js';
 import {
   type TestDaemon,
   createSatsPayment,
@@ -142,6 +144,21 @@ describe('issuing addresses', () => {
     expect(skipped.map((r) => r.index)).toEqual([next, next + 1]);
     for (const c of coins)
       expect(await d.repo.collection.countDocuments({ address: c.address })).toBe(0);
+  });
+
+  it('stamps a burst of creations with the tip height read once, not once each', async () => {
+    const chain = d.chain;
+    if (!(chain instanceof EsploraChainSource)) throw new Error('expected the Esplora source');
+    await lab.mine(1); // a new tip, and whatever height was read is now stale
+    await sleep(5_100); // past the cached height's age
+    const tipReads = () => chain.stats().calls['/blocks/tip/hash'] ?? 0;
+    const before = tipReads();
+    const made = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) => createSatsPayment<{ id: string }>(d, `u-burst-${i}`, 20_000, 1)),
+    );
+    expect(tipReads() - before).toBe(1);
+    const tip = await lab.tipHeight();
+    for (const p of made) expect((await d.repo.findById(p.id))?.createdAtHeight).toBe(tip);
   });
 
   it('answers 503 in the error shape and writes nothing while the chain cannot be asked', async () => {
