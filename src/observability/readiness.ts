@@ -125,7 +125,9 @@ export class Readiness {
     const lastCycleAt = w.lastCycleAt()?.toISOString() ?? null;
     try {
       const lease = await withTimeout(w.lease(), this.timeoutMs, 'MongoDB');
-      return { enabled: w.enabled(), leading: lease.heldByMe, holder: lease.holder, lastCycleAt };
+      // Leading as the metric says it: the stored lease names us *and* our renewal still covers now.
+      const leading = lease.heldByMe && w.leading();
+      return { enabled: w.enabled(), leading, holder: lease.holder, lastCycleAt };
     } catch {
       return { enabled: w.enabled(), leading: w.leading(), holder: null, lastCycleAt };
     }

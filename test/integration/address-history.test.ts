@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SweepInput, planSweep } from '../../src/forwarding/sweep-tx.js';
 import { buildSweepPsbt, signSweep } from '../../src/forwarding/sweep-tx.js';
 import type { Payment } from '../../src/payments/payment.js';
+import { EsploraChainSource } from '../../src/chain/esplora.js';
 import { LabClient } from '../lab/client.js';
+import { sleep } from '../lab/process.js';
 import {
   type TestDaemon,
   createSatsPayment,
@@ -83,7 +85,7 @@ describe('a wallet key with history on an empty database', () => {
   });
   afterAll(() => stopTestDaemon(d));
 
-  it('scans the key at start and issues the first payment past the used addresses', async () => {
+  it('scans the key before issuing its first address, and issues the first payment past the used ones', async () => {
     const tip = await lab.tipHeight();
     const first = await createSatsPayment<{ id: string; derivationPath: string }>(
       d,
@@ -103,6 +105,34 @@ describe('a wallet key with history on an empty database', () => {
     );
     // The scan moved the counter: the first payment did not have to skip addresses one by one.
     expect(logs.find('receive address already has chain history; index skipped')).toEqual([]);
+  });
+});
+
+describe('the gap scan', () => {
+  const wallet = newTestWallet();
+  const logs = logSink();
+  let d: TestDaemon;
+
+  beforeAll(async () => {
+    await payIndexes(wallet.seed, [0, 2, 6], 12_000);
+    d = await startTestDaemon(
+      { SATWATCH_WALLET_GAP_LIMIT: '3' },
+      { logger: { level: 'info' }, logDestination: logs.sink },
+      wallet,
+    );
+  });
+  afterAll(() => stopTestDaemon(d));
+
+  it('stops after wallet.gapLimit unused addresses in a row; the check before issue catches what lies beyond', async () => {
+    const indexes = [];
+    for (const i of [1, 2, 3, 4])
+      indexes.push(indexOf(await createSatsPayment(d, `u-gap-${i}`, 20_000, 1)));
+    // 0 and 2 found by the scan (3, 4, 5 unused end it); 6 lies past the gap and is skipped at issue.
+    expect(indexes).toEqual([3, 4, 5, 7]);
+    expect(logs.find(/^address gap scan/)[0]).toMatchObject({ skipped: 3, gapLimit: 3 });
+    expect(
+      logs.find('receive address already has chain history; index skipped').map((r) => r.index),
+    ).toEqual([6]);
   });
 });
 
@@ -142,6 +172,21 @@ describe('issuing addresses', () => {
     expect(skipped.map((r) => r.index)).toEqual([next, next + 1]);
     for (const c of coins)
       expect(await d.repo.collection.countDocuments({ address: c.address })).toBe(0);
+  });
+
+  it('stamps a burst of creations with the tip height read once, not once each', async () => {
+    const chain = d.chain;
+    if (!(chain instanceof EsploraChainSource)) throw new Error('expected the Esplora source');
+    await lab.mine(1); // a new tip, and whatever height was read is now stale
+    await sleep(5_100); // past the cached height's age
+    const tipReads = () => chain.stats().calls['/blocks/tip/hash'] ?? 0;
+    const before = tipReads();
+    const made = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) => createSatsPayment<{ id: string }>(d, `u-burst-${i}`, 20_000, 1)),
+    );
+    expect(tipReads() - before).toBe(1);
+    const tip = await lab.tipHeight();
+    for (const p of made) expect((await d.repo.findById(p.id))?.createdAtHeight).toBe(tip);
   });
 
   it('answers 503 in the error shape and writes nothing while the chain cannot be asked', async () => {

@@ -191,6 +191,14 @@ describe('Readiness', () => {
     });
   });
 
+  it('does not report leading once the local lease has lapsed, though the stored one still names it', async () => {
+    const lapsed = deps({ watcher: { ...deps().watcher, leading: () => false } });
+    expect((await new Readiness(lapsed).check()).checks.watcher).toMatchObject({
+      leading: false,
+      holder: 'host:1:ab',
+    });
+  });
+
   it('stays ready on a standby replica', async () => {
     const standby = deps({
       watcher: {
