@@ -18,6 +18,7 @@ import { loadConfig } from '../config/config.js';
 import { Ledger, type LedgerEntry } from '../ledger/ledger.js';
 import type { Payment } from '../payments/payment.js';
 import { connectMongo } from '../storage/mongo.js';
+import { safeErrorText } from '../observability/timeout.js';
 import { ReconcileRuns } from '../storage/reconcile-runs.js';
 import { UsageError } from './usage.js';
 
@@ -261,13 +262,20 @@ export async function reconcile(args: string[]): Promise<number> {
   const mongo = await connectMongo(config.mongo.url, config.mongo.database);
   try {
     const report = await reconcileDatabase(mongo.db);
-    // For /metrics (satwatch_reconcile_mismatches): the daemon does not repeat this scan.
-    await new ReconcileRuns(mongo.db).record({
-      at: new Date(),
-      mismatches: mismatchCount(report),
-      pendingCredits: report.pendingCredits.length,
-      clean: isClean(report),
-    });
+    // For /metrics (satwatch_reconcile_mismatches): the daemon does not repeat this scan. A
+    // read-only database user still gets the report; only the metric misses this run.
+    await new ReconcileRuns(mongo.db)
+      .record({
+        at: new Date(),
+        mismatches: mismatchCount(report),
+        pendingCredits: report.pendingCredits.length,
+        clean: isClean(report),
+      })
+      .catch((err: unknown) => {
+        console.error(
+          `reconcile: the outcome was not recorded for /metrics (${safeErrorText(err)})`,
+        );
+      });
     console.log(
       json ? JSON.stringify({ ...report, clean: isClean(report) }, null, 2) : formatReport(report),
     );

@@ -61,7 +61,8 @@ export class WalletUsage {
         },
         { projection: { _id: 1, address: 1, derivation: 1, outputs: 1 } },
       )
-      .sort({ 'derivation.index': 1 });
+      .sort({ 'derivation.index': 1 })
+      .batchSize(BATCH);
     let batch: IssuedPayment[] = [];
     for await (const payment of cursor) {
       batch.push(payment as IssuedPayment);
