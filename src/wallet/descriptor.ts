@@ -71,9 +71,12 @@ function originOf(derivationPath: string): string {
   return derivationPath.slice(1).replace(/'/g, 'h');
 }
 
-/** Hides anything that looks like an extended key in a library message. */
+/** Hides anything that looks like a key (base58 extended keys and WIFs, hex) in a library message. */
 function withoutKeys(message: string): string {
-  return message.replace(/[1-9A-HJ-NP-Za-km-z]{50,}/g, '<key>').slice(0, 160);
+  return message
+    .replace(/[1-9A-HJ-NP-Za-km-z]{40,}/g, '<key>')
+    .replace(/[0-9a-fA-F]{40,}/g, '<key>')
+    .slice(0, 160);
 }
 
 /** Checks the key origin against what the xpub itself records (depth, index, parent). */
