@@ -8,7 +8,8 @@
  *
  * Errors never quote the descriptor: a mistaken paste may hold a private key.
  */
-import { checksum as descriptorChecksum, expand } from '@bitcoinerlab/descriptors';
+import { createRequire } from 'node:module';
+import type * as Descriptors from '@bitcoinerlab/descriptors';
 import type { BIP32Interface } from 'bip32';
 import { type ScriptType, WalletKeyError, bip32 } from './extended-key.js';
 import { BITCOIN_NETWORKS, type NetworkName } from './networks.js';
@@ -42,6 +43,21 @@ const RECEIVE_KEY_PATH = '/0/*';
 const MULTIPATH = '/<0;1>/*';
 
 const CHECKSUM_LENGTH = 8;
+
+let library: typeof Descriptors | undefined;
+
+/**
+ * The descriptor library, loaded on first use: it takes most of a second to load, and a daemon
+ * configured with an xpub never needs it.
+ */
+function descriptors(): typeof Descriptors {
+  library ??= createRequire(import.meta.url)('@bitcoinerlab/descriptors') as typeof Descriptors;
+  return library;
+}
+
+function descriptorChecksum(body: string): string {
+  return descriptors().checksum(body);
+}
 
 /** The descriptor without its `#checksum`, after verifying the checksum when there is one. */
 export function verifyChecksum(text: string, field: string): string {
@@ -120,9 +136,9 @@ export function parseDescriptor(text: string, network: NetworkName, field: strin
   const multipath = body.includes('<');
   if (multipath && !body.includes(MULTIPATH))
     throw new WalletKeyError(field, `may only use the multipath ${MULTIPATH} (receive;change)`);
-  let expansion: ReturnType<typeof expand>;
+  let expansion: ReturnType<typeof Descriptors.expand>;
   try {
-    expansion = expand({
+    expansion = descriptors().expand({
       descriptor: body,
       network: BITCOIN_NETWORKS[network],
       ...(multipath && { change: 0 }),
