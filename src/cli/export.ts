@@ -4,6 +4,7 @@
  * progress line on stderr counts the rows.
  */
 import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -49,8 +50,19 @@ export async function exportCommand(args: string[]): Promise<number> {
         done(null, chunk);
       },
     });
-    const out = values.out === undefined ? process.stdout : createWriteStream(values.out);
-    await pipeline(csv.stream, meter, out);
+    if (values.out === undefined) {
+      await pipeline(csv.stream, meter, process.stdout);
+    } else {
+      // Written aside and renamed when complete: a failure never leaves a file that looks whole.
+      const partial = `${values.out}.partial`;
+      try {
+        await pipeline(csv.stream, meter, createWriteStream(partial));
+        await rename(partial, values.out);
+      } catch (err) {
+        await rm(partial, { force: true });
+        throw err;
+      }
+    }
     if (progress) report(true);
     return 0;
   } finally {

@@ -29,6 +29,7 @@ import { connectMongo } from '../storage/mongo.js';
 import { PaymentRepository } from '../storage/payments.js';
 import { SweepRepository } from '../storage/sweeps.js';
 import { WalletAccount } from '../wallet/account.js';
+import { safeErrorText } from '../observability/timeout.js';
 import { ReconcileRuns } from '../storage/reconcile-runs.js';
 import { UsageError } from './usage.js';
 
@@ -308,13 +309,20 @@ export async function reconcile(args: string[]): Promise<number> {
         gap,
       );
     }
-    // For /metrics (satwatch_reconcile_mismatches): the daemon does not repeat this scan.
-    await new ReconcileRuns(mongo.db).record({
-      at: new Date(),
-      mismatches: mismatchCount(report),
-      pendingCredits: report.pendingCredits.length,
-      clean: isClean(report),
-    });
+    // For /metrics (satwatch_reconcile_mismatches): the daemon does not repeat this scan. A
+    // read-only database user still gets the report; only the metric misses this run.
+    await new ReconcileRuns(mongo.db)
+      .record({
+        at: new Date(),
+        mismatches: mismatchCount(report),
+        pendingCredits: report.pendingCredits.length,
+        clean: isClean(report),
+      })
+      .catch((err: unknown) => {
+        console.error(
+          `reconcile: the outcome was not recorded for /metrics (${safeErrorText(err)})`,
+        );
+      });
     console.log(
       json ? JSON.stringify({ ...report, clean: isClean(report) }, null, 2) : formatReport(report),
     );

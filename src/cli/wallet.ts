@@ -30,6 +30,7 @@ export async function walletGaps(db: Db, wallet: WalletAccount): Promise<WalletG
   const gaps = gapReport(await usage.issued(fingerprint), await usage.usedIndexes(fingerprint));
   const hotAddresses: HotAddress[] = [];
   for await (const hot of usage.hotAddresses(fingerprint)) hotAddresses.push(hot);
+  hotAddresses.sort((a, b) => a.index - b.index);
   return {
     account: wallet.derivationPath,
     scriptType: wallet.scriptType,

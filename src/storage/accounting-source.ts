@@ -56,7 +56,8 @@ export class AccountingSource {
   ): AsyncGenerator<{ payment: IssuedPayment; sweeps: Sweep[] }> {
     const cursor = this.payments
       .find({ address: { $exists: true }, ...createdIn(range) })
-      .sort({ createdAt: 1, _id: 1 });
+      .sort({ createdAt: 1, _id: 1 })
+      .batchSize(BATCH);
     for await (const batch of inBatches(cursor)) {
       const ids = batch.map((p) => p._id);
       const sweeps = await this.sweeps.find({ 'inputs.paymentId': { $in: ids } }).toArray();
@@ -73,7 +74,10 @@ export class AccountingSource {
   async *ledgerEntries(
     range: DateRange,
   ): AsyncGenerator<{ entry: LedgerEntry; payment: Payment | undefined }> {
-    const cursor = this.ledger.find(createdIn(range)).sort({ createdAt: 1, _id: 1 });
+    const cursor = this.ledger
+      .find(createdIn(range))
+      .sort({ createdAt: 1, _id: 1 })
+      .batchSize(BATCH);
     for await (const batch of inBatches(cursor)) {
       const ids = [...new Set(batch.flatMap((e) => (e.paymentId ? [e.paymentId] : [])))];
       const payments = new Map(

@@ -47,7 +47,7 @@ export class WalletUsage {
   }
 
   /**
-   * Addresses whose recorded outputs are not all swept yet, in index order per batch. Payments
+   * Addresses whose recorded outputs are not all swept yet, in payment id order. Payments
    * marked sweepDone are skipped; the rest are checked against the sweeps' outpoint claims.
    */
   async *hotAddresses(accountFingerprint: string): AsyncGenerator<HotAddress> {
@@ -61,7 +61,8 @@ export class WalletUsage {
         },
         { projection: { _id: 1, address: 1, derivation: 1, outputs: 1 } },
       )
-      .sort({ 'derivation.index': 1 });
+      .sort({ _id: 1 })
+      .batchSize(BATCH);
     let batch: IssuedPayment[] = [];
     for await (const payment of cursor) {
       batch.push(payment as IssuedPayment);

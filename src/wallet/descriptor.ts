@@ -8,7 +8,8 @@
  *
  * Errors never quote the descriptor: a mistaken paste may hold a private key.
  */
-import { checksum as descriptorChecksum, expand } from '@bitcoinerlab/descriptors';
+import { createRequire } from 'node:module';
+import type * as Descriptors from '@bitcoinerlab/descriptors';
 import type { BIP32Interface } from 'bip32';
 import { type ScriptType, WalletKeyError, bip32 } from './extended-key.js';
 import { BITCOIN_NETWORKS, type NetworkName } from './networks.js';
@@ -43,6 +44,21 @@ const MULTIPATH = '/<0;1>/*';
 
 const CHECKSUM_LENGTH = 8;
 
+let library: typeof Descriptors | undefined;
+
+/**
+ * The descriptor library, loaded on first use: it takes most of a second to load, and a daemon
+ * configured with an xpub never needs it.
+ */
+function descriptors(): typeof Descriptors {
+  library ??= createRequire(import.meta.url)('@bitcoinerlab/descriptors') as typeof Descriptors;
+  return library;
+}
+
+function descriptorChecksum(body: string): string {
+  return descriptors().checksum(body);
+}
+
 /** The descriptor without its `#checksum`, after verifying the checksum when there is one. */
 export function verifyChecksum(text: string, field: string): string {
   const hash = text.indexOf('#');
@@ -71,9 +87,12 @@ function originOf(derivationPath: string): string {
   return derivationPath.slice(1).replace(/'/g, 'h');
 }
 
-/** Hides anything that looks like an extended key in a library message. */
+/** Hides anything that looks like a key (base58 extended keys and WIFs, hex) in a library message. */
 function withoutKeys(message: string): string {
-  return message.replace(/[1-9A-HJ-NP-Za-km-z]{50,}/g, '<key>').slice(0, 160);
+  return message
+    .replace(/[1-9A-HJ-NP-Za-km-z]{40,}/g, '<key>')
+    .replace(/[0-9a-fA-F]{40,}/g, '<key>')
+    .slice(0, 160);
 }
 
 /** Checks the key origin against what the xpub itself records (depth, index, parent). */
@@ -117,9 +136,9 @@ export function parseDescriptor(text: string, network: NetworkName, field: strin
   const multipath = body.includes('<');
   if (multipath && !body.includes(MULTIPATH))
     throw new WalletKeyError(field, `may only use the multipath ${MULTIPATH} (receive;change)`);
-  let expansion: ReturnType<typeof expand>;
+  let expansion: ReturnType<typeof Descriptors.expand>;
   try {
-    expansion = expand({
+    expansion = descriptors().expand({
       descriptor: body,
       network: BITCOIN_NETWORKS[network],
       ...(multipath && { change: 0 }),

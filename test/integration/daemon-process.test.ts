@@ -80,6 +80,8 @@ describe('satwatch derive', () => {
     expect(await run.exited).toBe(0);
     expect(run.output().stdout.trim().split('\n')).toEqual([
       "# mainnet p2wpkh account m/84'/0'/0', receive chain",
+      // The zpub carries no master fingerprint, so the descriptor has no key origin.
+      '# descriptor wpkh(xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V/0/*)#kj7aqcx6',
       "m/84'/0'/0'/0/0\tbc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu",
       "m/84'/0'/0'/0/1\tbc1qnjg0jd8228aq7egyzacy8cys3knf9xvrerkf9g",
     ]);

@@ -11,9 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Output, checksum } from '@bitcoinerlab/descriptors';
+import { MongoClient } from 'mongodb';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WalletGaps } from '../../src/cli/wallet.js';
+import type { Payment } from '../../src/payments/payment.js';
 import type { Sweep } from '../../src/storage/sweeps.js';
 import type { ImportDescriptorRequest } from '../../src/wallet/watch-only-export.js';
 import { bip32 } from '../../src/wallet/extended-key.js';
@@ -27,6 +29,7 @@ import {
   type TestDaemon,
   createSatsPayment,
   independentAddress,
+  listen,
   newTestWallet,
   startTestDaemon,
   stopTestDaemon,
@@ -399,5 +402,55 @@ describe('request metrics and the last reconcile', () => {
       },
       30_000,
     );
+  });
+});
+
+describe('an export that fails half-way', () => {
+  let e: TestDaemon;
+  afterAll(async () => {
+    await stopTestDaemon(e);
+    // The daemon's own client is closed by the test: drop its database with another.
+    const client = new MongoClient(lab.mongoUrl);
+    try {
+      await client.db(e.database).dropDatabase();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('breaks the transfer instead of ending a short file that looks complete', async () => {
+    e = await startTestDaemon();
+    const { id } = await createSatsPayment(e, 'many', 20_000, 1);
+    const collection = e.mongo.db.collection<Payment>('payments');
+    const sample = (await collection.findOne({ _id: id }))!;
+    // More rows than the socket buffers hold, so most are still to be read from MongoDB.
+    const ROWS = 20_000;
+    for (let start = 0; start < ROWS; start += 2000) {
+      await collection.insertMany(
+        Array.from({ length: 2000 }, (_, i) => ({
+          ...sample,
+          _id: `${id}-${start + i}`,
+          address: `${sample.address}-${start + i}`,
+        })),
+      );
+    }
+    const base = await listen(e.app);
+    const res = await fetch(`${base}/v1/admin/exports/payments.csv`, { headers: e.admin });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    // MongoDB goes away under the cursor.
+    await e.mongo.client.close(true);
+    let text = new TextDecoder().decode(first.value);
+    const rest = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return 'ended';
+        text += new TextDecoder().decode(value);
+      }
+    })();
+    await expect(rest).rejects.toThrow();
+    expect(text.split('\r\n').length).toBeLessThan(ROWS);
   });
 });

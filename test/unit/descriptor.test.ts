@@ -177,6 +177,16 @@ describe('descriptor refusals', () => {
     }
   });
 
+  it('refuse a single private key (WIF), valid or not, without quoting it', () => {
+    const wif = 'L4rK1yDtCWekvXuE6oXD9jCYfFNV2cWRpVuPLBcCU2z8TrisoyY1';
+    const broken = `${wif.slice(0, -1)}2`;
+    for (const text of [`wpkh(${wif})`, `wpkh(${broken})`, `tr(${wif})`]) {
+      const message = refusal(() => fromDescriptor(text));
+      expect(message).not.toContain(wif.slice(5, 30));
+    }
+    expect(refusal(() => fromDescriptor(`wpkh(${wif})`))).toMatch(/holds a private key/);
+  });
+
   it('refuse a key origin that contradicts the key', () => {
     expect(refusal(() => fromDescriptor(`wpkh([${FINGERPRINT}/84h/0h]${xpub}/0/*)`))).toMatch(
       /key origin has 2 levels but the key is at depth 3/,
