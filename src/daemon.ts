@@ -128,6 +128,8 @@ export interface Daemon extends DaemonServices {
   wallet: WalletAccount;
   counter: AddressCounter;
   chain: ChainSource;
+  /** Chain API requests of this process over the last hour (and the limit). */
+  budget: RequestBudget;
   loop: WatcherLoop;
   close(): Promise<void>;
 }
@@ -181,7 +183,18 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       now,
     });
     const budget = requestBudgetFor(config);
-    const chain = options.chain ?? EsploraChainSource.fromConfig(config, { budget });
+    const chainLog = log.child({ component: 'chain' });
+    const chain =
+      options.chain ??
+      EsploraChainSource.fromConfig(config, {
+        budget,
+        onBlockRefused: (refusal) => {
+          chainLog.warn(
+            { block: refusal.hash, reason: refusal.reason, source: refusal.source },
+            'a chain server sent a block that does not verify; refused',
+          );
+        },
+      });
     const view = { publicUrl: config.http.publicUrl, merchantName: config.checkout.merchantName };
     const watcherLog = log.child({ component: 'watcher' });
     const { url, secret } = config.webhooks;
@@ -280,6 +293,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       wallet,
       counter,
       chain,
+      budget,
       loop,
       async close() {
         await loop.stop();
