@@ -19,6 +19,7 @@ import type { ChainStateStore, ScanState, StoredHeader } from '../storage/chain-
 import type { PaymentRepository } from '../storage/payments.js';
 import type { NetworkName } from '../wallet/networks.js';
 import { LeaseLostError } from './lease-lost.js';
+import { scanFailpoint } from './scan-failpoints.js';
 import {
   type ObservedOutput,
   type PaymentUpdater,
@@ -478,6 +479,7 @@ export class BlockScanner {
       });
       if (outcome === 'changed') result.changed++;
     });
+    scanFailpoint('after-reorg-payments');
     this.fence('reorg');
     for (const header of headers) await this.deps.store.saveHeader(header);
     if (!(await this.deps.store.moveTip(result.tipHash, newTip, this.deps.now())))
@@ -517,6 +519,7 @@ export class BlockScanner {
     const height = parent.height + 1;
     this.checkLink(summary, parent);
     result.changed += await this.applyToPayments(summary, height, height, tracked);
+    scanFailpoint('after-block-payments');
     for (const txid of [...summary.included, ...summary.conflicted]) result.settled.add(txid);
     this.fence('block');
     await this.deps.store.saveHeader({
@@ -526,6 +529,7 @@ export class BlockScanner {
       bits: summary.bits,
       time: summary.time,
     });
+    scanFailpoint('after-block-header');
     if (
       !(await this.deps.store.moveTip(
         result.tipHash,
