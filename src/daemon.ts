@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type { MongoClientOptions } from 'mongodb';
 import { type Logger, pino } from 'pino';
 import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
@@ -146,6 +147,8 @@ export interface DaemonOptions {
   /** Replace the configured rate provider or chain source (tests). */
   rates?: RateProvider;
   chain?: ChainSource;
+  /** Extra MongoDB client options (the benchmark counts commands with `monitorCommands`). */
+  mongoOptions?: MongoClientOptions;
 }
 
 export async function createDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -157,7 +160,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       : pino(logOptions)
     : pino({ level: 'silent' });
   const wallet = WalletAccount.fromConfig({ network: config.network, ...config.wallet });
-  const mongo = await connectMongo(config.mongo.url, config.mongo.database);
+  const mongo = await connectMongo(config.mongo.url, config.mongo.database, options.mongoOptions);
   try {
     const repo = new PaymentRepository(mongo.db);
     const ledger = new Ledger(mongo.db, now);
