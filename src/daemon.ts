@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type { MongoClientOptions } from 'mongodb';
 import { type Logger, pino } from 'pino';
 import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
@@ -139,6 +140,8 @@ export interface Daemon extends DaemonServices {
   wallet: WalletAccount;
   counter: AddressCounter;
   chain: ChainSource;
+  /** Chain API requests of this process over the last hour (and the limit). */
+  budget: RequestBudget;
   loop: WatcherLoop;
   close(): Promise<void>;
 }
@@ -162,6 +165,8 @@ export interface DaemonOptions {
   acceptNewColdDestination?: boolean;
   /** How old the cached wallet and reconcile metrics may get (default 60 s; tests use less). */
   metricsCacheMs?: number;
+  /** Extra MongoDB client options (the benchmark counts commands with `monitorCommands`). */
+  mongoOptions?: MongoClientOptions;
 }
 
 export async function createDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -173,7 +178,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       : pino(logOptions)
     : pino({ level: 'silent' });
   const wallet = WalletAccount.fromConfig({ network: config.network, ...config.wallet });
-  const mongo = await connectMongo(config.mongo.url, config.mongo.database);
+  const mongo = await connectMongo(config.mongo.url, config.mongo.database, options.mongoOptions);
   try {
     const repo = new PaymentRepository(mongo.db);
     const ledger = new Ledger(mongo.db, now);
@@ -185,7 +190,18 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     await chainState.ensureIndexes();
     await Promise.all([repo.ensureIndexes(), ledger.ensureIndexes(), outbox.ensureIndexes()]);
     const budget = requestBudgetFor(config);
-    const chain = options.chain ?? EsploraChainSource.fromConfig(config, { budget });
+    const chainLog = log.child({ component: 'chain' });
+    const chain =
+      options.chain ??
+      EsploraChainSource.fromConfig(config, {
+        budget,
+        onBlockRefused: (refusal) => {
+          chainLog.warn(
+            { block: refusal.hash, reason: refusal.reason, source: refusal.source },
+            'a chain server sent a block that does not verify; refused',
+          );
+        },
+      });
     const payments = new PaymentService({
       repo,
       counter,
@@ -357,6 +373,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       wallet,
       counter,
       chain,
+      budget,
       loop,
       async close() {
         await loop.stop();

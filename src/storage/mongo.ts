@@ -1,12 +1,20 @@
-import { MongoClient, MongoServerError, type Db } from 'mongodb';
+import { MongoClient, type MongoClientOptions, MongoServerError, type Db } from 'mongodb';
 
 export interface MongoHandle {
   client: MongoClient;
   db: Db;
 }
 
-export async function connectMongo(url: string, database: string): Promise<MongoHandle> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, appName: 'satwatch' });
+export async function connectMongo(
+  url: string,
+  database: string,
+  options: MongoClientOptions = {},
+): Promise<MongoHandle> {
+  const client = new MongoClient(url, {
+    serverSelectionTimeoutMS: 10_000,
+    appName: 'satwatch',
+    ...options,
+  });
   await client.connect();
   return { client, db: client.db(database) };
 }

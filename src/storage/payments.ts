@@ -130,6 +130,15 @@ export class PaymentRepository {
       .toArray() as Promise<IssuedPayment[]>;
   }
 
+  /** The payments (id and address only) of these addresses: the block scan's hits confirmed. */
+  async findIdsByAddresses(addresses: string[]): Promise<{ _id: string; address: string }[]> {
+    if (addresses.length === 0) return [];
+    const docs = await this.collection
+      .find({ address: { $in: addresses } }, { projection: { _id: 1, address: 1 } })
+      .toArray();
+    return docs.filter((d): d is Payment & { address: string } => d.address !== undefined);
+  }
+
   findByIds(ids: string[]): Promise<IssuedPayment[]> {
     return this.collection
       .find({ _id: { $in: ids }, address: { $exists: true } })

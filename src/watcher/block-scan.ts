@@ -10,6 +10,7 @@
  * guarded on the position it moves from; a crash between these steps repeats the block, which
  * changes nothing the second time.
  */
+import * as bitcoin from 'bitcoinjs-lib';
 import type { ChainSource, VerifiedBlock } from '../chain/chain-source.js';
 import { BlockVerificationError, ChainSourceError } from '../chain/chain-source.js';
 import { checkDifficultyTransition } from '../chain/block.js';
@@ -17,8 +18,9 @@ import type { IssuedPayment } from '../payments/payment.js';
 import type { PaidOutput } from '../payments/state-machine.js';
 import type { ChainStateStore, ScanState, StoredHeader } from '../storage/chain-state.js';
 import type { PaymentRepository } from '../storage/payments.js';
-import type { NetworkName } from '../wallet/networks.js';
+import { BITCOIN_NETWORKS, type NetworkName } from '../wallet/networks.js';
 import { LeaseLostError } from './lease-lost.js';
+import { scanFailpoint } from './scan-failpoints.js';
 import {
   type ObservedOutput,
   type PaymentUpdater,
@@ -66,12 +68,18 @@ export function trackedOf(payments: IssuedPayment[]): Tracked {
   return tracked;
 }
 
-interface MatchedOutput {
-  paymentId: string;
+/** An output whose script may be one we issued (the watched set's hit, not yet confirmed). */
+export interface CandidateOutput {
+  script: string;
   txid: string;
   vout: number;
   valueSats: number;
   signalsRbf: boolean;
+}
+
+/** An output paying one of our payments. */
+interface MatchedOutput extends Omit<CandidateOutput, 'script'> {
+  paymentId: string;
 }
 
 /** What the scan keeps of a block: never the whole block. */
@@ -80,7 +88,9 @@ export interface BlockSummary {
   prevHash: string;
   bits: number;
   time: number;
-  /** Outputs paying an address we issued. */
+  /** Outputs the watched set hit, until `resolveMatches` looks them up. */
+  candidates: CandidateOutput[];
+  /** Outputs paying an address we issued (confirmed by address in MongoDB). */
   matched: MatchedOutput[];
   /** Tracked unconfirmed txids this block includes. */
   included: string[];
@@ -99,6 +109,7 @@ export function summarize(
     prevHash: block.prevHash,
     bits: block.bits,
     time: block.time,
+    candidates: [],
     matched: [],
     included: [],
     conflicted: [],
@@ -108,16 +119,14 @@ export function summarize(
   for (const tx of block.transactions) {
     if (tracked.txids.has(tx.txid)) summary.included.push(tx.txid);
     for (const out of tx.outputs) {
-      const paymentId = watched.paymentFor(out.script);
-      if (paymentId !== undefined) {
-        summary.matched.push({
-          paymentId,
-          txid: tx.txid,
-          vout: out.vout,
-          valueSats: out.valueSats,
-          signalsRbf: tx.signalsRbf,
-        });
-      }
+      if (!watched.mayContain(out.script)) continue;
+      summary.candidates.push({
+        script: out.script,
+        txid: tx.txid,
+        vout: out.vout,
+        valueSats: out.valueSats,
+        signalsRbf: tx.signalsRbf,
+      });
     }
     if (tracked.inputs.size === 0) continue;
     for (const spent of tx.spends) {
@@ -367,7 +376,32 @@ export class BlockScanner {
     const block = await this.deps.chain.block(hash);
     if (!block) throw new ChainSourceError(`no server has block ${hash}`, 'block');
     if (block.hash !== hash) throw new BlockVerificationError(hash, `got block ${block.hash}`);
-    return summarize(block, this.deps.watched, tracked);
+    const summary = summarize(block, this.deps.watched, tracked);
+    await this.resolveMatches(summary);
+    return summary;
+  }
+
+  /** The watched set's hits, confirmed with one indexed look-up by address (false hits dropped). */
+  private async resolveMatches(summary: BlockSummary): Promise<void> {
+    if (summary.candidates.length === 0) return;
+    const network = BITCOIN_NETWORKS[this.deps.network];
+    const byAddress = new Map<string, CandidateOutput[]>();
+    for (const c of summary.candidates) {
+      let address: string;
+      try {
+        address = bitcoin.address.fromOutputScript(Buffer.from(c.script, 'hex'), network);
+      } catch {
+        continue; // no address form: never one we issued
+      }
+      byAddress.set(address, [...(byAddress.get(address) ?? []), c]);
+    }
+    for (const p of await this.deps.repo.findIdsByAddresses([...byAddress.keys()])) {
+      for (const c of byAddress.get(p.address) ?? []) {
+        const { txid, vout, valueSats, signalsRbf } = c;
+        summary.matched.push({ paymentId: p._id, txid, vout, valueSats, signalsRbf });
+      }
+    }
+    summary.candidates = [];
   }
 
   /** After a long downtime: find the fork by height, then apply forward, a bounded number per cycle. */
@@ -478,6 +512,7 @@ export class BlockScanner {
       });
       if (outcome === 'changed') result.changed++;
     });
+    scanFailpoint('after-reorg-payments');
     this.fence('reorg');
     for (const header of headers) await this.deps.store.saveHeader(header);
     if (!(await this.deps.store.moveTip(result.tipHash, newTip, this.deps.now())))
@@ -517,6 +552,7 @@ export class BlockScanner {
     const height = parent.height + 1;
     this.checkLink(summary, parent);
     result.changed += await this.applyToPayments(summary, height, height, tracked);
+    scanFailpoint('after-block-payments');
     for (const txid of [...summary.included, ...summary.conflicted]) result.settled.add(txid);
     this.fence('block');
     await this.deps.store.saveHeader({
@@ -526,6 +562,7 @@ export class BlockScanner {
       bits: summary.bits,
       time: summary.time,
     });
+    scanFailpoint('after-block-header');
     if (
       !(await this.deps.store.moveTip(
         result.tipHash,

@@ -32,6 +32,7 @@ import { LeaseLostError } from './lease-lost.js';
 import {
   type ObservedOutput,
   PaymentUpdater,
+  PaymentWriteConflictError,
   forEachLimit,
   keepOutputs,
   outboxRefs,
@@ -315,7 +316,7 @@ export class PaymentWatcher {
         } else if (err instanceof ScanForkNotFoundError) {
           report.errors++;
           log.error({ err }, 'block scan cannot find a common block with the server; see rescan');
-        } else if (isChainError(err)) {
+        } else if (isChainError(err) || err instanceof PaymentWriteConflictError) {
           report.errors++;
           log.warn({ err }, 'block scan interrupted; continuing next cycle');
         } else {

@@ -71,6 +71,25 @@ describe('EsploraChainSource block scan calls', () => {
     expect(paid?.outputs.map((o) => o.script)).toContain(script);
   });
 
+  it('takes a raw block from the next URL when the first one cuts the body short', async () => {
+    const { hash } = await minedPayment();
+    const flaky = await profile({ rateTruncated: 1, pathPattern: '/raw$' });
+    const source = client([flaky.url, lab.esploraUrl]);
+    expect((await source.block(hash))?.hash).toBe(hash);
+    const stats = source.stats();
+    // A cut connection is an outage, retried elsewhere; not a lie about the block.
+    expect(stats.requests['/block/:hash/raw']).toBe(2);
+    expect(stats.outcomes.ok).toBe(1);
+    expect(stats.refusedBlocks).toEqual({});
+    expect((await lab.faultStats(flaky.name)).injected.truncated).toBe(1);
+  });
+
+  it('answers undefined for a block hash the server does not know', async () => {
+    const source = client([lab.esploraUrl]);
+    expect(await source.block('00'.repeat(32))).toBeUndefined();
+    expect(source.stats().outcomes).toEqual({ answer: 1 });
+  });
+
   it('records every request it sends, retries included, in the request budget', async () => {
     const failing = await profile({ rate5xx: 1 });
     const budget = new RequestBudget(600);
