@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, newApiKey } from '../../src/api/auth.js';
+import { debitRequestHash } from '../../src/api/users-routes.js';
 import { type TestDaemon, listen, startTestDaemon, stopTestDaemon } from '../support/daemon.js';
 
 const body = { userId: 'edge', packageId: 'sats' };
@@ -143,6 +144,31 @@ describe('rate limits', () => {
         });
       expect((await debit('d1')).statusCode).toBe(409); // insufficient balance, but counted
       expect((await debit('d2')).statusCode).toBe(429);
+      // A retry of a debit that was applied is answered even over the limit.
+      await d.ledger.creditPayment({
+        paymentId: 'pay_edge',
+        userId: 'rich',
+        credits: 10,
+        reason: 'test',
+      });
+      const spend = (key: string) =>
+        d.app.inject({
+          method: 'POST',
+          url: '/v1/users/rich/debit',
+          headers: { ...d.merchant, 'idempotency-key': key },
+          payload: { amount: 1, reason: 'test' },
+        });
+      expect((await spend('r1')).statusCode).toBe(429); // the key's bucket is spent
+      await d.ledger.debit({
+        userId: 'rich',
+        amount: 1,
+        idempotencyKey: 'r2',
+        reason: 'test',
+        requestHash: debitRequestHash('rich', { amount: 1, reason: 'test' }),
+      });
+      const replay = await spend('r2');
+      expect(replay.statusCode).toBe(200);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
     } finally {
       await stopTestDaemon(d);
     }
