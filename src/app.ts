@@ -6,6 +6,8 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './api/admin-routes.js';
+import { swaggerOptions } from './api/openapi.js';
+import { version } from './version.js';
 import { ApiKeyVerifier } from './api/auth.js';
 import { checkoutRoutes } from './api/checkout-routes.js';
 import { MAX_URL_LENGTH, clientErrorHandler, frameworkErrors } from './api/client-errors.js';
@@ -78,19 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // Generates the OpenAPI document (served by the ops app) from the route schemas.
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'satwatch',
-        version: '0.1.0',
-        description: 'Self-custody Bitcoin payments: create payments, follow them, read balances.',
-      },
-      components: {
-        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key' } },
-      },
-    },
-  });
+  await app.register(swagger, swaggerOptions(version()));
   await registerRateLimits(app, { globalPerMinute: config.rateLimit.globalPerMinute });
 
   const auth = new ApiKeyVerifier(
