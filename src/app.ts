@@ -80,7 +80,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // Generates the OpenAPI document (served by the ops app) from the route schemas.
-  await app.register(swagger, swaggerOptions(version()));
+  await app.register(
+    swagger,
+    swaggerOptions(version(), {
+      packageIds: config.packages.map((p) => p.id),
+      currencies: ['SAT', 'BTC', ...config.rates.currencies],
+    }),
+  );
   await registerRateLimits(app, { globalPerMinute: config.rateLimit.globalPerMinute });
 
   const auth = new ApiKeyVerifier(

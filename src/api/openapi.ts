@@ -29,10 +29,8 @@ function standardErrors(method: string, schema: Schema): Record<string, Schema> 
     add(401, 'No valid API key');
     add(403, 'The API key has the wrong role');
   }
-  if (schema.params) {
-    add(404, 'Not found');
-    add(414, 'URL too long');
-  }
+  if (schema.params) add(404, 'Not found');
+  add(414, 'URL too long');
   if (schema.body || method === 'POST') {
     add(413, 'Body too large');
     add(415, 'Body is not JSON');
@@ -83,27 +81,63 @@ const BODY_RULES: Readonly<Record<string, Schema>> = {
   },
 };
 
-const transform: SwaggerTransform = ({ schema, url, route }) => {
-  if (schema.hide === true) return { schema, url };
-  const method = Array.isArray(route.method) ? String(route.method[0]) : String(route.method);
-  const docUrl = url.replace(/:(\w+)/g, '{$1}');
-  const base = schema as unknown as Schema;
-  const response = {
-    ...standardErrors(method, base),
-    ...((base.response as Schema | undefined) ?? {}),
-  };
-  const rules = BODY_RULES[`${method} ${docUrl}`];
-  const body = base.body as Schema | undefined;
+/** What the document says about values only the configuration knows. */
+export interface DocumentedChoices {
+  packageIds: readonly string[];
+  /** SAT, BTC and the configured fiat codes. */
+  currencies: readonly string[];
+}
+
+/** The create-payment body with the configured packages and currencies as enums. */
+function withChoices(body: Schema, choices: DocumentedChoices): Schema {
+  const properties = (body.properties ?? {}) as Record<string, Schema>;
+  const price = properties.price;
+  const priceProperties = (price?.properties ?? {}) as Record<string, Schema>;
   return {
-    url,
-    schema: {
-      ...schema,
-      operationId: (base.operationId as string | undefined) ?? operationIdFor(method, docUrl),
-      response,
-      ...(rules && body && { body: { ...body, ...rules } }),
+    ...body,
+    properties: {
+      ...properties,
+      packageId: { ...properties.packageId, enum: [...choices.packageIds] },
+      ...(price && {
+        price: {
+          ...price,
+          properties: {
+            ...priceProperties,
+            currency: { ...priceProperties.currency, enum: [...choices.currencies] },
+          },
+        },
+      }),
     },
   };
-};
+}
+
+const transformWith =
+  (choices: DocumentedChoices): SwaggerTransform =>
+  ({ schema, url, route }) => {
+    if (schema.hide === true) return { schema, url };
+    const method = Array.isArray(route.method) ? String(route.method[0]) : String(route.method);
+    const docUrl = url.replace(/:(\w+)/g, '{$1}');
+    const base = schema as unknown as Schema;
+    const response = {
+      ...standardErrors(method, base),
+      ...((base.response as Schema | undefined) ?? {}),
+    };
+    const rules = BODY_RULES[`${method} ${docUrl}`];
+    const declared = base.body as Schema | undefined;
+    const body =
+      declared && `${method} ${docUrl}` === 'POST /v1/payments'
+        ? withChoices(declared, choices)
+        : declared;
+    return {
+      url,
+      schema: {
+        ...schema,
+        operationId: (base.operationId as string | undefined) ?? operationIdFor(method, docUrl),
+        response,
+        ...(body && { body: { ...body, ...rules } }),
+      },
+    };
+  };
 
 /** A webhook delivery's body (see README, Webhooks). */
 const webhookEvent = {
@@ -165,7 +199,10 @@ const WEBHOOKS: Record<string, unknown> = Object.fromEntries(
 );
 
 /** The @fastify/swagger options of the public app. */
-export function swaggerOptions(version: string): FastifyDynamicSwaggerOptions {
+export function swaggerOptions(
+  version: string,
+  choices: DocumentedChoices,
+): FastifyDynamicSwaggerOptions {
   return {
     openapi: {
       openapi: '3.1.0',
@@ -183,7 +220,7 @@ export function swaggerOptions(version: string): FastifyDynamicSwaggerOptions {
       buildLocalReference: (json, _baseUri, _fragment, i) =>
         typeof json.$id === 'string' ? json.$id : `Schema${i}`,
     },
-    transform,
+    transform: transformWith(choices),
     // The document as generated, plus the webhook events (OpenAPI 3.1 `webhooks`).
     transformObject: (document) =>
       ({
