@@ -84,7 +84,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     swagger,
     swaggerOptions(version(), {
       packageIds: config.packages.map((p) => p.id),
-      currencies: ['SAT', 'BTC', ...config.rates.currencies],
+      // With fixed rates, only the currencies that have one can be priced.
+      currencies: [
+        'SAT',
+        'BTC',
+        ...config.rates.currencies.filter(
+          (c) => config.rates.provider !== 'fixed' || c in config.rates.fixed,
+        ),
+      ],
     }),
   );
   await registerRateLimits(app, { globalPerMinute: config.rateLimit.globalPerMinute });
