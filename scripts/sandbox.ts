@@ -187,6 +187,8 @@ async function up(): Promise<void> {
   const merchantKey = newApiKey();
   const adminKey = newApiKey();
   const port = await freePort();
+  // The ops listener too: the default 9464 may be another daemon's on this machine.
+  const opsPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   mkdirSync(labDir, { recursive: true });
   writeFileSync(files.xprv, `${wallet.tprv}\n`, { mode: 0o600 });
@@ -195,6 +197,7 @@ async function up(): Promise<void> {
     SATWATCH_NETWORK: 'regtest',
     SATWATCH_HTTP_HOST: '127.0.0.1',
     SATWATCH_HTTP_PORT: String(port),
+    SATWATCH_OPS_PORT: String(opsPort),
     SATWATCH_PUBLIC_URL: url,
     SATWATCH_LOG_LEVEL: 'info',
     SATWATCH_MONGO_URL: lab.mongo.url,

@@ -7,6 +7,8 @@ import swagger from '@fastify/swagger';
 import type { Registry } from 'prom-client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './api/admin-routes.js';
+import { swaggerOptions } from './api/openapi.js';
+import { version } from './version.js';
 import { ApiKeyVerifier } from './api/auth.js';
 import { checkoutRoutes } from './api/checkout-routes.js';
 import { MAX_URL_LENGTH, clientErrorHandler, frameworkErrors } from './api/client-errors.js';
@@ -86,19 +88,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // Generates the OpenAPI document (served by the ops app) from the route schemas.
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'satwatch',
-        version: '0.1.0',
-        description: 'Self-custody Bitcoin payments: create payments, follow them, read balances.',
-      },
-      components: {
-        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key' } },
-      },
-    },
-  });
+  await app.register(
+    swagger,
+    swaggerOptions(version(), {
+      packageIds: config.packages.map((p) => p.id),
+      // With fixed rates, only the currencies that have one can be priced.
+      currencies: [
+        'SAT',
+        'BTC',
+        ...config.rates.currencies.filter(
+          (c) => config.rates.provider !== 'fixed' || c in config.rates.fixed,
+        ),
+      ],
+    }),
+  );
   await registerRateLimits(app, { globalPerMinute: config.rateLimit.globalPerMinute });
 
   const auth = new ApiKeyVerifier(

@@ -43,7 +43,24 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
 
   app.get<{ Params: { id: string } }>(
     '/pay/:id',
-    { ...limit, schema: { hide: true, params: idParams } },
+    {
+      ...limit,
+      schema: {
+        tags: ['checkout'],
+        summary: 'The checkout page a payer opens (HTML)',
+        params: idParams,
+        response: {
+          200: {
+            description: 'The page',
+            content: { 'text/html': { schema: { type: 'string' } } },
+          },
+          404: {
+            description: 'No such payment (a page saying so)',
+            content: { 'text/html': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
     async (request, reply) => {
       void reply
         .header('content-security-policy', CONTENT_SECURITY_POLICY)

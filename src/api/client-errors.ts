@@ -31,8 +31,11 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   socket.destroy();
 }
 
-/** Longer URLs are refused with 414: no route of ours needs more. */
-export const MAX_URL_LENGTH = 2048;
+/**
+ * Longer URLs are refused with 414. Our longest legitimate URL is far shorter; the margin lets
+ * a merely invalid query reach validation and its 400 naming the field.
+ */
+export const MAX_URL_LENGTH = 8192;
 
 /** Router errors (Fastify's `frameworkErrors` option) → our status and body. */
 export function frameworkErrors(

@@ -2,7 +2,7 @@
  * One error shape for every failure: `{ error, message, field? }`. Validation errors name the
  * offending field; internal errors say nothing about internals.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RateUnavailableError } from '../pricing/rates.js';
 import { PaymentInputError } from '../payments/quote.js';
 import {
@@ -12,6 +12,7 @@ import {
 } from '../payments/payment-service.js';
 import { AddressCheckUnavailableError } from '../payments/address-issuer.js';
 import { BadCursorError } from '../storage/cursor.js';
+import type { RouteMethods } from './method-not-allowed.js';
 
 export class ApiError extends Error {
   constructor(
@@ -89,8 +90,31 @@ function validationMessage(error: AjvLikeError, field: string): string {
   return `${field} ${error.message ?? 'is invalid'}`;
 }
 
-export function registerErrorHandler(app: FastifyInstance): void {
+/** 404, or 405 with Allow when the path exists for other methods. */
+function notFoundAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  routeMethods: RouteMethods | undefined,
+): FastifyReply {
+  const path = request.url.split('?')[0] ?? '';
+  const allow = routeMethods?.allowed(path) ?? [];
+  if (allow.length === 0)
+    return reply
+      .status(404)
+      .send({ error: 'not_found', message: `${request.method} ${path} not found` });
+  return reply
+    .status(405)
+    .header('allow', allow.join(', '))
+    .send({
+      error: 'method_not_allowed',
+      message: `${request.method} is not allowed on ${path} (allowed: ${allow.join(', ')})`,
+    });
+}
+
+export function registerErrorHandler(app: FastifyInstance, routeMethods?: RouteMethods): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // No route matched, and reading the body failed first (e.g. QUERY without a content type).
+    if (request.is404) return notFoundAnswer(request, reply, routeMethods);
     const send = (status: number, code: string, message: string, field?: string) =>
       reply.status(status).send({ error: code, message, ...(field !== undefined && { field }) });
 
@@ -146,10 +170,6 @@ export function registerErrorHandler(app: FastifyInstance): void {
     return send(500, 'internal_error', 'internal error');
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      error: 'not_found',
-      message: `${request.method} ${request.url.split('?')[0] ?? ''} not found`,
-    }),
-  );
+  // A known path asked with another method is 405 with Allow (RFC 9110), not a 404.
+  app.setNotFoundHandler((request, reply) => notFoundAnswer(request, reply, routeMethods));
 }

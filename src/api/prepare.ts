@@ -6,6 +6,7 @@
 import { Ajv } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import { errorSchema, registerErrorHandler } from './errors.js';
+import { RouteMethods } from './method-not-allowed.js';
 import { adminPaymentView, checkoutStatusView, paymentView } from './schemas.js';
 
 const ajvOptions = {
@@ -22,7 +23,10 @@ export function prepareApi(app: FastifyInstance): void {
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema),
   );
-  registerErrorHandler(app);
+  // Routes registered from here on are known to the 404/405 answer.
+  const routeMethods = new RouteMethods();
+  routeMethods.track(app);
+  registerErrorHandler(app, routeMethods);
   for (const schema of [errorSchema, paymentView, checkoutStatusView, adminPaymentView])
     app.addSchema(schema);
 }

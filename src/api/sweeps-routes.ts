@@ -198,6 +198,9 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
     '/v1/admin/sweeps/:id/psbt',
     {
       onRequest: admin,
+      // A signed PSBT of a large sweep outgrows http.bodyLimitBytes; the fields' own maxLength
+      // (1 MB each) is the limit here. Admin only, and the key is checked before the body is read.
+      bodyLimit: 2_200_000,
       schema: {
         ...common,
         summary:

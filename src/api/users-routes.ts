@@ -166,7 +166,16 @@ export function usersRoutes(app: FastifyInstance, options: UsersRoutesOptions): 
     {
       onRequest: merchant,
       ...(options.debitPerMinute !== undefined && {
-        config: { rateLimit: perMinute(options.debitPerMinute) },
+        // A retry of a debit already applied is answered even over the limit.
+        config: {
+          rateLimit: perMinute(options.debitPerMinute, (request) => {
+            const key = request.headers['idempotency-key'];
+            const { id } = request.params as { id?: unknown };
+            return typeof key === 'string' && typeof id === 'string'
+              ? ledger.hasDebit(id, key)
+              : Promise.resolve(false);
+          }),
+        },
       }),
       schema: {
         tags: ['balances'],

@@ -1,6 +1,5 @@
 /** The command line's usage and help texts, its version, and the error for a command typed wrong. */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+export { version } from '../version.js';
 
 export const USAGE = `usage:
   satwatch serve [--api-only|--watcher-only] [--accept-new-cold-destination]
@@ -46,20 +45,6 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   help: `satwatch help [command]
   Print the usage, or one command's help.`,
 };
-
-/** The package's version, from the package.json next to src/ (tsx) or dist/ (compiled). */
-export function version(): string {
-  for (const up of ['..', '../..', '../../..']) {
-    try {
-      const file = path.resolve(import.meta.dirname, up, 'package.json');
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'satwatch' && pkg.version !== undefined) return pkg.version;
-    } catch {
-      // not this level
-    }
-  }
-  return 'unknown';
-}
 
 /** `satwatch help [command]`: the text to print, or a UsageError for an unknown command. */
 export function helpText(command: string | undefined): string {

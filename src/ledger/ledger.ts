@@ -67,6 +67,14 @@ export class InsufficientBalanceError extends Error {
 }
 
 /** The operation id was already used for a different user, amount, type or request. */
+/**
+ * A debit's operation id. The user id is encoded so it holds no ':' and (user "a:b", key "c")
+ * and (user "a", key "b:c") cannot share an operation id; ids without ':' or '@' read as they are.
+ */
+function debitOpId(userId: string, idempotencyKey: string): string {
+  return `debit:${encodeURIComponent(userId)}:${idempotencyKey}`;
+}
+
 export class LedgerConflictError extends Error {
   constructor(message = 'this operation id was already used for a different operation') {
     super(message);
@@ -201,6 +209,12 @@ export class Ledger {
     });
   }
 
+  /** Whether the debit with this idempotency key was applied (its retry is a replay). */
+  async hasDebit(userId: string, idempotencyKey: string): Promise<boolean> {
+    const opId = debitOpId(userId, idempotencyKey);
+    return (await this.ledger.findOne({ opId }, { projection: { _id: 1 } })) !== null;
+  }
+
   /** Spends `amount` (positive) once per user and idempotency key; never below zero. */
   async debit(input: {
     userId: string;
@@ -215,9 +229,7 @@ export class Ledger {
     }
     if (input.idempotencyKey.length === 0) throw new TypeError('idempotencyKey must not be empty');
     return this.apply({
-      // The user id is encoded so it holds no ':' and (user "a:b", key "c") and (user "a",
-      // key "b:c") cannot share an operation id; ids without ':' or '@' read as they are.
-      opId: `debit:${encodeURIComponent(input.userId)}:${input.idempotencyKey}`,
+      opId: debitOpId(input.userId, input.idempotencyKey),
       userId: input.userId,
       type: 'debit',
       amount: -input.amount,

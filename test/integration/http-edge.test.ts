@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, newApiKey } from '../../src/api/auth.js';
+import { debitRequestHash } from '../../src/api/users-routes.js';
 import { type TestDaemon, listen, startTestDaemon, stopTestDaemon } from '../support/daemon.js';
 
 const body = { userId: 'edge', packageId: 'sats' };
@@ -143,6 +144,31 @@ describe('rate limits', () => {
         });
       expect((await debit('d1')).statusCode).toBe(409); // insufficient balance, but counted
       expect((await debit('d2')).statusCode).toBe(429);
+      // A retry of a debit that was applied is answered even over the limit.
+      await d.ledger.creditPayment({
+        paymentId: 'pay_edge',
+        userId: 'rich',
+        credits: 10,
+        reason: 'test',
+      });
+      const spend = (key: string) =>
+        d.app.inject({
+          method: 'POST',
+          url: '/v1/users/rich/debit',
+          headers: { ...d.merchant, 'idempotency-key': key },
+          payload: { amount: 1, reason: 'test' },
+        });
+      expect((await spend('r1')).statusCode).toBe(429); // the key's bucket is spent
+      await d.ledger.debit({
+        userId: 'rich',
+        amount: 1,
+        idempotencyKey: 'r2',
+        reason: 'test',
+        requestHash: debitRequestHash('rich', { amount: 1, reason: 'test' }),
+      });
+      const replay = await spend('r2');
+      expect(replay.statusCode).toBe(200);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
     } finally {
       await stopTestDaemon(d);
     }
@@ -241,7 +267,7 @@ describe('one error shape for every refusal', () => {
   it('answers an over-long URL with 414', async () => {
     const res = await d.app.inject({
       method: 'GET',
-      url: `/v1/payments/${'x'.repeat(3000)}`,
+      url: `/v1/payments/${'x'.repeat(9000)}`,
       headers: d.merchant,
     });
     expect(res.statusCode).toBe(414);
@@ -271,14 +297,23 @@ describe('one error shape for every refusal', () => {
     });
   });
 
-  it('answers an unknown method with 405 or 404 in our shape, never 400', async () => {
+  it('answers an unknown method with 405 in our shape, never 400', async () => {
     const answer = await raw(base, 'FOO /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-    const status = Number(answer.split(' ')[1]);
-    expect([404, 405]).toContain(status);
-    expect(jsonOf(answer)).toMatchObject({ error: expect.any(String) as unknown });
+    expect(Number(answer.split(' ')[1])).toBe(405);
+    expect(jsonOf(answer)).toMatchObject({ error: 'method_not_allowed' });
+  });
+
+  it('answers a known path asked with another method 405 with Allow, an unknown path 404', async () => {
     const del = await d.app.inject({ method: 'DELETE', url: '/v1/payments', headers: d.merchant });
-    expect([404, 405]).toContain(del.statusCode);
-    expect(del.json()).toMatchObject({ error: expect.any(String) as unknown });
+    expect(del.statusCode).toBe(405);
+    expect(del.headers.allow).toBe('GET, HEAD, POST');
+    expect(del.json()).toMatchObject({ error: 'method_not_allowed' });
+    // QUERY carries a body: Fastify reads it before routing, and still answers 405, not 400.
+    const query = await fetch(`${base}/healthz`, { method: 'QUERY' });
+    expect(query.status).toBe(405);
+    const none = await d.app.inject({ method: 'GET', url: '/v2/nothing' });
+    expect(none.statusCode).toBe(404);
+    expect(none.json()).toMatchObject({ error: 'not_found' });
   });
 
   it('answers a limit with 429 in our shape and says when to retry', async () => {

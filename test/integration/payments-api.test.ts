@@ -405,14 +405,77 @@ describe('API documentation', () => {
       openapi: string;
       paths: Record<string, Record<string, unknown>>;
     }>();
-    expect(doc.openapi).toBe('3.0.3');
+    expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/payments', '/v1/payments/{id}', '/pay/{id}/status']),
+      expect.arrayContaining([
+        '/v1/payments',
+        '/v1/payments/{id}',
+        '/pay/{id}',
+        '/pay/{id}/status',
+      ]),
     );
     expect(doc.paths['/v1/payments']).toHaveProperty('post.requestBody');
     const ui = await d.ops.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.headers['content-type']).toMatch(/html/);
+  });
+});
+
+describe('the OpenAPI document (issue 11 §8)', () => {
+  interface Operation {
+    operationId?: string;
+    security?: unknown[];
+    responses: Record<string, unknown>;
+    requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+  }
+  let doc: {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, unknown> };
+    webhooks: Record<string, { post: Operation }>;
+  };
+  const operations = () =>
+    Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ name: `${method} ${path}`, op })),
+    );
+  beforeAll(async () => {
+    doc = (await d.ops.inject({ method: 'GET', url: '/openapi.json' })).json();
+  });
+
+  it('names every operation and every shared component', () => {
+    const ids = operations().map(({ op }) => op.operationId);
+    expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['Error', 'Payment', 'CheckoutStatus', 'AdminPayment']),
+    );
+    expect(JSON.stringify(doc)).not.toMatch(/def-\d/);
+  });
+
+  it('documents the statuses any operation can answer, each with its schema', () => {
+    for (const { name, op } of operations()) {
+      expect(Object.keys(op.responses), name).toContain('429');
+      if (op.security)
+        expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(['401', '403']));
+      if (op.requestBody)
+        expect(Object.keys(op.responses), name).toEqual(
+          expect.arrayContaining(['400', '413', '415']),
+        );
+    }
+  });
+
+  it('says which fields exclude or need each other', () => {
+    const body = (path: string) =>
+      doc.paths[path]?.post?.requestBody?.content['application/json']?.schema;
+    expect(body('/v1/payments')).toHaveProperty('oneOf');
+    expect(body('/v1/admin/payments/{id}/confirm')).toHaveProperty('anyOf');
+    expect(body('/v1/admin/sweeps/{id}/psbt')).toHaveProperty('oneOf');
+  });
+
+  it('describes every webhook event', () => {
+    expect(Object.keys(doc.webhooks)).toEqual(
+      expect.arrayContaining(['payment.confirmed', 'payment.expired', 'payment.late']),
+    );
+    expect(doc.webhooks['payment.confirmed']?.post.requestBody).toBeDefined();
   });
 });
 

@@ -125,12 +125,13 @@ describe('fiat payments when the rate provider fails', () => {
   it('locks the live rate with its source when the provider answers', async () => {
     const res = await create({
       userId: 'u',
-      price: { amount: '97.123', currency: 'USD' },
+      // Cents: USD has two decimals (issue 11 §2 refuses 97.123).
+      price: { amount: '97.12', currency: 'USD' },
       credits: 1,
     });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({
-      amountSats: 100_000,
+      amountSats: 99_997, // 97.12 / 97123 BTC = 99996.9… sats, rounded up
       rate: { currency: 'USD', rate: '97123', source: 'mempool' },
     });
   });

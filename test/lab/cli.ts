@@ -1,6 +1,6 @@
 /**
  * The lab's command line:
- *   install            install btcd, mongo-java-server and chromium (idempotent)
+ *   install            install btcd, mongo-java-server, chromium, schemathesis (idempotent)
  *   up | down | status start, stop or describe the lab
  *   pay <address> <sats> [--no-rbf]   pay from the lab's payer wallet
  *   mine [blocks]      mine blocks (default 1)
@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'install':
       installLab();
-      console.log('[lab] btcd, mongo-java-server and chromium are installed');
+      console.log('[lab] btcd, mongo-java-server, chromium and schemathesis are installed');
       return 0;
     case 'up': {
       const { state, started } = await labUp();

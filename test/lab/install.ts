@@ -1,7 +1,8 @@
 /**
  * Installs the lab's real parts from the registries this machine reaches, idempotently:
  * btcd from the Go module proxy, mongo-java-server from Maven Central, Chromium and promtool
- * (the prometheus package) from Debian.
+ * (the prometheus package) from Debian, schemathesis (the OpenAPI fuzzer) from PyPI into a
+ * virtualenv of the lab's own.
  * A part that cannot be installed fails loudly with the command's own error; never a mock.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { labDir, repoRoot } from './paths.js';
 
 export const BTCD_VERSION = '0.24.2';
 export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const SCHEMATHESIS_VERSION = '4.32.5';
 
 function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): string {
   return execFileSync(cmd, args, {
@@ -106,9 +108,34 @@ export function ensurePromtool(): string {
   return PROMTOOL_PATH;
 }
 
+/** schemathesis, pinned, in `<lab>/schemathesis-venv`; returns its `st` command. */
+export function ensureSchemathesis(): string {
+  const venv = path.join(labDir, 'schemathesis-venv');
+  const st = path.join(venv, 'bin', 'st');
+  const installed = (() => {
+    try {
+      return existsSync(st) && run(st, ['--version']).includes(SCHEMATHESIS_VERSION);
+    } catch {
+      return false;
+    }
+  })();
+  if (installed) return st;
+  console.log(`[lab] installing schemathesis ${SCHEMATHESIS_VERSION} from PyPI`);
+  mkdirSync(labDir, { recursive: true });
+  run('python3', ['-m', 'venv', venv]);
+  run(path.join(venv, 'bin', 'pip'), [
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    `schemathesis==${SCHEMATHESIS_VERSION}`,
+  ]);
+  return st;
+}
+
 export function installLab(): void {
   ensureBtcd();
   ensureMongoClasspath();
   ensureChromium();
   ensurePromtool();
+  ensureSchemathesis();
 }
