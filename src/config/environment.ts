@@ -22,7 +22,8 @@ export const ENV_PREFIX = 'SATWATCH_';
 
 /**
  * `SATWATCH_*` variables that are not settings but are documented: the profile and config
- * folder, test-only failpoints, the test lab's, and the sandbox's key hand-over.
+ * folder, test-only failpoints, the test lab's, the sandbox's key hand-over, and serve's
+ * one-time acceptance of a new cold destination (a flag, deliberately not a stored setting).
  */
 export const NON_SETTING_VARIABLES: readonly string[] = [
   'SATWATCH_ENV',
@@ -32,6 +33,7 @@ export const NON_SETTING_VARIABLES: readonly string[] = [
   'SATWATCH_LAB_DIR',
   'SATWATCH_MERCHANT_KEY',
   'SATWATCH_ADMIN_KEY',
+  'SATWATCH_ACCEPT_NEW_COLD_DESTINATION',
 ];
 
 /** Keys whose values are secrets when no table row says otherwise. */

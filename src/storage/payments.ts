@@ -169,12 +169,22 @@ export class PaymentRepository {
       .toArray() as Promise<IssuedPayment[]>;
   }
 
-  /** Payments past `expiredBefore` (expiry plus grace) still waiting, not credited. */
-  listExpiring(expiredBefore: Date): Promise<IssuedPayment[]> {
+  /**
+   * Payments past `expiredBefore` (expiry plus grace) still waiting, or expired/underpaid, still
+   * watched and past `windowClosedBefore` (the monitoring window); none credited.
+   */
+  listExpiring(expiredBefore: Date, windowClosedBefore: Date): Promise<IssuedPayment[]> {
     return this.collection
       .find({
-        status: { $in: ['pending', 'confirming'] },
-        expiresAt: { $lt: expiredBefore },
+        $or: [
+          { status: { $in: ['pending', 'confirming'] }, expiresAt: { $lt: expiredBefore } },
+          // Expired or underpaid and past the monitoring window: closed once (then swept unpaid).
+          {
+            status: { $in: ['expired', 'underpaid'] },
+            watching: true,
+            expiresAt: { $lt: windowClosedBefore },
+          },
+        ],
         credit: { $exists: false },
         address: { $exists: true },
       })

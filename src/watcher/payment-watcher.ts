@@ -162,6 +162,8 @@ function outputsPaying(address: string, transactions: ChainTransaction[]): Obser
 
 export class PaymentWatcher {
   private readonly now: () => Date;
+  /** Broadcast sweeps are checked once when this process starts leading, then at new blocks. */
+  private sweepsTracked = false;
   private readonly updater: PaymentUpdater;
   private readonly scanner: BlockScanner;
   readonly watched: WatchedSet;
@@ -256,9 +258,12 @@ export class PaymentWatcher {
       report.errors += credit.errors;
       if (this.deps.forwarder && report.tipHeight !== null) {
         this.fence('forwarding');
-        // Sweeps are tracked when blocks move: an idle cycle costs them no request.
-        const newBlock = report.blocksApplied > 0 || report.blocksDisconnected > 0;
+        // Sweeps are tracked when blocks move (and once at start: blocks may have moved while
+        // nobody watched): an idle cycle costs them no request.
+        const newBlock =
+          !this.sweepsTracked || report.blocksApplied > 0 || report.blocksDisconnected > 0;
         report.forwarding = await this.deps.forwarder.runCycle(report.tipHeight, { newBlock });
+        this.sweepsTracked = true;
         report.errors += report.forwarding.errors;
       }
       this.fence('outbox');
@@ -498,11 +503,16 @@ export class PaymentWatcher {
     return Math.max(1, Math.floor(left / Math.min(cyclesPerHour, left)));
   }
 
-  /** Expiry without polling: one indexed query for payments past their expiry and grace. */
+  /**
+   * Expiry without polling: one indexed query for payments past their expiry and grace, or
+   * unpaid and past their monitoring window (closed, so forwarding may sweep what they got).
+   */
   private async expire(height: number, now: Date, report: CycleReport): Promise<void> {
     this.fence('expiry');
+    const { expiryGraceMs, monitoringMs } = this.deps.policy;
     const due = await this.deps.repo.listExpiring(
-      new Date(now.getTime() - this.deps.policy.expiryGraceMs),
+      new Date(now.getTime() - expiryGraceMs),
+      new Date(now.getTime() - expiryGraceMs - monitoringMs),
     );
     await forEachLimit(due, this.deps.concurrency, async (payment) => {
       await this.guarded(report, payment._id, () =>

@@ -26,6 +26,7 @@ import {
 import {
   DEFAULT_FEES,
   allSweeps,
+  cycleAtNewBlock,
   forwardingDaemon,
   mempoolHas,
   paidPayments,
@@ -138,8 +139,7 @@ describe('fee bumps in psbt mode', () => {
     expect(signed.json()).toMatchObject({ state: 'broadcast', feeRate: 1 });
     const original = (await d.sweeps.get(sweep!._id))!;
     await makeStuck(d, original);
-    const report = await d.watcher.runCycle();
-    expect(report.forwarding?.bumped).toBe(1);
+    expect((await cycleAtNewBlock(lab, d)).bumped).toBe(1);
     const replacement = (await allSweeps(d)).find((s) => s.bumpOf === original._id)!;
     return { d, p: p!, original, replacement };
   }
@@ -311,8 +311,7 @@ describe('the destination comes from the configuration', () => {
       const foreign = freshKey().address;
       await setSweep(d, sweep!._id, { destination: foreign });
       await makeStuck(d, sweep!);
-      const report = await d.watcher.runCycle();
-      expect(report.forwarding?.bumped).toBe(0);
+      expect((await cycleAtNewBlock(lab, d)).bumped).toBe(0);
       const all = await allSweeps(d);
       expect(all).toHaveLength(1);
       expect(all[0]!.events.map((e) => e.type)).toContain('destination_refused');
@@ -336,7 +335,7 @@ describe('the destination comes from the configuration', () => {
       const foreign = await independentAddress(coldWallet, 999);
       await setSweep(d, sweep!._id, { destination: foreign, destinationIndex: 999 });
       await makeStuck(d, sweep!);
-      expect((await d.watcher.runCycle()).forwarding?.bumped).toBe(0);
+      expect((await cycleAtNewBlock(lab, d)).bumped).toBe(0);
       expect(await allSweeps(d)).toHaveLength(1);
       expect((await d.sweeps.get(sweep!._id))!.events.map((e) => e.type)).toContain(
         'destination_refused',

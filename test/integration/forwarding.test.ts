@@ -23,6 +23,7 @@ import {
 } from '../support/daemon.js';
 import { startHttpStub } from '../support/http-stub.js';
 import { spawnSatwatch } from '../support/satwatch-process.js';
+import { cycleAtNewBlock } from '../support/forwarding.js';
 
 let lab: LabClient;
 
@@ -212,8 +213,7 @@ describe('sweeping in sign mode', () => {
     await d.mongo.db
       .collection<Sweep>('sweeps')
       .updateOne({ _id: stuck._id }, { $set: { broadcastHeight: tip - 10 } });
-    const report = await d.watcher.runCycle();
-    expect(report.forwarding?.bumped).toBe(1);
+    expect((await cycleAtNewBlock(lab, d)).bumped).toBe(1);
     const after = await sweeps(d);
     const replacement = after.find((s) => s.bumpOf === stuck._id)!;
     expect(replacement).toMatchObject({ state: 'broadcast', feeRate: 6 });

@@ -139,10 +139,12 @@ describe('two replicas with a short lease and cycles longer than it', () => {
         SATWATCH_CHAIN_ESPLORA_URLS: await lab.faults(profile, {}),
         SATWATCH_WATCHER_INTERVAL_SECONDS: '1',
         SATWATCH_WATCHER_LEASE_SECONDS: '6',
+        // The new payment's mempool is checked every cycle: each cycle makes 2+ requests.
+        SATWATCH_WATCHER_MEMPOOL_NEW_PAYMENT_SECONDS: '3600',
       },
       { logger: { level: 'info' }, logDestination: logsA.sink },
     );
-    // A watched payment, so a cycle asks the chain for its tip and for one address.
+    // A new payment, so a cycle asks the chain for its tip hash and for one address's mempool.
     await createSatsPayment(a, 'u-two', 20_000, 1);
     b = await startReplica(a, { logger: { level: 'info' }, logDestination: logsB.sink });
   });
@@ -154,8 +156,8 @@ describe('two replicas with a short lease and cycles longer than it', () => {
   });
 
   it('never run cycles at the same time, and exactly one reports leading at every scrape', async () => {
-    // Each chain answer 2.5 s late: a cycle (tip: 3 requests, then the address) takes ~10 s.
-    await lab.faults(profile, { latencyMs: 2500 });
+    // Each chain answer 4 s late: a cycle (the tip hash, then the mempool) takes 8 s or more.
+    await lab.faults(profile, { latencyMs: 4000 });
     a.loop.start();
     b!.loop.start();
     const scrapes: [number, number][] = [];

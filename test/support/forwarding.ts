@@ -71,6 +71,15 @@ export async function paidPayments(
   return made;
 }
 
+/**
+ * The forwarder's cycle as a new block would run it: sweeps are tracked (and bumped) only when
+ * blocks move, and btcd would mine a stuck sweep in any block the lab makes.
+ */
+export async function cycleAtNewBlock(lab: LabClient, d: Pick<TestDaemon, 'forwarder'>) {
+  if (!d.forwarder) throw new Error('forwarding is off');
+  return d.forwarder.runCycle(await lab.tipHeight(), { newBlock: true });
+}
+
 export function allSweeps(d: Pick<TestDaemon, 'mongo'>): Promise<Sweep[]> {
   return d.mongo.db.collection<Sweep>('sweeps').find({}).sort({ createdAt: 1 }).toArray();
 }
