@@ -150,7 +150,8 @@ describe('the monitoring compose profile', () => {
       }
     }
     const scrape = readFileSync(deploy('prometheus', 'prometheus.yml'), 'utf8');
-    expect(scrape).toContain("targets: ['satwatch:8080']");
+    // /metrics is served by the ops listener, not the public API.
+    expect(scrape).toContain("targets: ['satwatch:9464']");
   });
 
   it('provisions the data source every dashboard panel uses', () => {
