@@ -19,6 +19,15 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // MongoDB init scripts run in mongosh (CommonJS, with its own globals), not in Node.
+    files: ['deploy/mongo-init/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { db: 'readonly', process: 'readonly', require: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Tests and the lab talk to untyped JSON over HTTP and RPC; keep the domain strict.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
