@@ -40,7 +40,7 @@ function schemathesis(args: string[]): Promise<{ code: number | null; output: st
 }
 
 describe('the OpenAPI document under schemathesis', { timeout: 1_800_000 }, () => {
-  it.each(['merchant', 'admin'] as const)('finds no failure with a %s key', async (role) => {
+  it.each(['merchant', 'admin'] as const)('finds no failure with the %s key', async (role) => {
     // Limits high enough that the fuzzer's volume tests the API, not the limiter.
     const d = await startTestDaemon({
       SATWATCH_RATE_LIMIT_GLOBAL_PER_MINUTE: '1000000',
