@@ -19,7 +19,7 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    // mongosh scripts run by MongoDB's image at first start (CommonJS, mongosh globals).
+    // MongoDB init scripts run in mongosh (CommonJS, with its own globals), not in Node.
     files: ['deploy/mongo-init/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',

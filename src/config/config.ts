@@ -176,112 +176,111 @@ export class ConfigError extends Error {
   }
 }
 
-/**
- * Environment variables whose names do not follow the derived rule (environment.ts: a setting
- * without a row here gets `SATWATCH_<KEY_IN_UPPER_SNAKE>`), and secrets the rule would miss.
- * The full list is SETTINGS_ENVIRONMENT.
- */
-export const ENVIRONMENT: readonly EnvironmentVariable[] = [
-  { env: 'SATWATCH_NETWORK', key: 'network', kind: 'string' },
-  { env: 'SATWATCH_HTTP_HOST', key: 'http.host', kind: 'string' },
-  { env: 'SATWATCH_HTTP_PORT', key: 'http.port', kind: 'int' },
-  { env: 'SATWATCH_PUBLIC_URL', key: 'http.publicUrl', kind: 'string' },
-  { env: 'SATWATCH_HTTP_BODY_LIMIT_BYTES', key: 'http.bodyLimitBytes', kind: 'int' },
-  { env: 'SATWATCH_HTTP_TRUST_PROXY', key: 'http.trustProxy', kind: 'bool' },
-  { env: 'SATWATCH_LOG_LEVEL', key: 'log.level', kind: 'string' },
-  { env: 'SATWATCH_MONGO_URL', key: 'mongo.url', kind: 'string', secret: true },
-  { env: 'SATWATCH_MONGO_DATABASE', key: 'mongo.database', kind: 'string' },
-  { env: 'SATWATCH_WALLET_XPUB', key: 'wallet.xpub', kind: 'string' },
-  { env: 'SATWATCH_WALLET_XPRV', key: 'wallet.xprv', kind: 'string', secret: true },
-  { env: 'SATWATCH_WALLET_SCRIPT_TYPE', key: 'wallet.scriptType', kind: 'string' },
-  { env: 'SATWATCH_WALLET_DERIVATION_PATH', key: 'wallet.derivationPath', kind: 'string' },
-  { env: 'SATWATCH_WALLET_MASTER_FINGERPRINT', key: 'wallet.masterFingerprint', kind: 'string' },
-  { env: 'SATWATCH_PAYMENTS_EXPIRY_MINUTES', key: 'payments.expiryMinutes', kind: 'int' },
-  {
-    env: 'SATWATCH_PAYMENTS_REQUIRED_CONFIRMATIONS',
-    key: 'payments.requiredConfirmations',
-    kind: 'int',
-  },
-  { env: 'SATWATCH_PAYMENTS_MIN_AMOUNT_SATS', key: 'payments.minAmountSats', kind: 'int' },
-  { env: 'SATWATCH_PAYMENTS_MAX_AMOUNT_SATS', key: 'payments.maxAmountSats', kind: 'int' },
-  { env: 'SATWATCH_PAYMENTS_MONITORING_HOURS', key: 'payments.monitoringHours', kind: 'int' },
-  { env: 'SATWATCH_PAYMENTS_LATE_PAYMENTS', key: 'payments.latePayments', kind: 'string' },
-  { env: 'SATWATCH_PAYMENTS_CREDIT_MODE', key: 'payments.creditMode', kind: 'string' },
-  {
-    env: 'SATWATCH_PAYMENTS_UNDERPAYMENT_TOLERANCE_BPS',
-    key: 'payments.underpaymentToleranceBps',
-    kind: 'int',
-  },
-  {
-    env: 'SATWATCH_PAYMENTS_EXPIRY_GRACE_SECONDS',
-    key: 'payments.expiryGraceSeconds',
-    kind: 'int',
-  },
-  {
-    env: 'SATWATCH_PAYMENTS_SETTLED_CONFIRMATIONS',
-    key: 'payments.settledConfirmations',
-    kind: 'int',
-  },
-  { env: 'SATWATCH_PACKAGES', key: 'packages', kind: 'json' },
-  { env: 'SATWATCH_CHAIN_ESPLORA_URLS', key: 'chain.esploraUrls', kind: 'list' },
-  { env: 'SATWATCH_CHAIN_TIMEOUT_MS', key: 'chain.timeoutMs', kind: 'int' },
-  { env: 'SATWATCH_CHAIN_MAX_CONCURRENCY', key: 'chain.maxConcurrency', kind: 'int' },
-  { env: 'SATWATCH_CHAIN_RETRIES', key: 'chain.retries', kind: 'int' },
-  { env: 'SATWATCH_CHAIN_BEARER_TOKEN', key: 'chain.bearerToken', kind: 'string', secret: true },
-  { env: 'SATWATCH_WATCHER_ENABLED', key: 'watcher.enabled', kind: 'bool' },
-  { env: 'SATWATCH_WATCHER_INTERVAL_SECONDS', key: 'watcher.intervalSeconds', kind: 'int' },
-  { env: 'SATWATCH_WATCHER_CONCURRENCY', key: 'watcher.concurrency', kind: 'int' },
-  { env: 'SATWATCH_WATCHER_LEASE_SECONDS', key: 'watcher.leaseSeconds', kind: 'int' },
-  { env: 'SATWATCH_WEBHOOK_URL', key: 'webhooks.url', kind: 'string' },
-  { env: 'SATWATCH_WEBHOOK_SECRET', key: 'webhooks.secret', kind: 'string', secret: true },
-  // Comma-separated, newest first.
-  { env: 'SATWATCH_WEBHOOK_SECRETS', key: 'webhooks.secrets', kind: 'list', secret: true },
-  { env: 'SATWATCH_WEBHOOK_TIMEOUT_MS', key: 'webhooks.timeoutMs', kind: 'int' },
-  { env: 'SATWATCH_WEBHOOK_MAX_ATTEMPTS', key: 'webhooks.maxAttempts', kind: 'int' },
-  { env: 'SATWATCH_SHUTDOWN_TIMEOUT_MS', key: 'shutdown.timeoutMs', kind: 'int' },
-  { env: 'SATWATCH_FORWARDING_MODE', key: 'forwarding.mode', kind: 'string' },
-  { env: 'SATWATCH_FORWARDING_COLD_ADDRESS', key: 'forwarding.coldAddress', kind: 'string' },
-  { env: 'SATWATCH_FORWARDING_COLD_XPUB', key: 'forwarding.coldXpub', kind: 'string' },
-  {
-    env: 'SATWATCH_FORWARDING_FEE_TARGET_BLOCKS',
-    key: 'forwarding.feeTargetBlocks',
-    kind: 'int',
-  },
-  { env: 'SATWATCH_FORWARDING_MIN_FEE_RATE', key: 'forwarding.minFeeRate', kind: 'number' },
-  { env: 'SATWATCH_FORWARDING_MAX_FEE_RATE', key: 'forwarding.maxFeeRate', kind: 'number' },
-  {
-    env: 'SATWATCH_FORWARDING_FALLBACK_FEE_RATE',
-    key: 'forwarding.fallbackFeeRate',
-    kind: 'number',
-  },
-  { env: 'SATWATCH_FORWARDING_MAX_FEE_SHARE_BPS', key: 'forwarding.maxFeeShareBps', kind: 'int' },
-  {
-    env: 'SATWATCH_FORWARDING_BUMP_AFTER_BLOCKS',
-    key: 'forwarding.bumpAfterBlocks',
-    kind: 'int',
-  },
-  {
-    env: 'SATWATCH_FORWARDING_MAX_INPUTS_PER_SWEEP',
-    key: 'forwarding.maxInputsPerSweep',
-    kind: 'int',
-  },
-  {
-    env: 'SATWATCH_FORWARDING_MIN_CONFIRMATIONS',
-    key: 'forwarding.minConfirmations',
-    kind: 'int',
-  },
-  { env: 'SATWATCH_RATES_PROVIDER', key: 'rates.provider', kind: 'string' },
-  { env: 'SATWATCH_RATES_CURRENCIES', key: 'rates.currencies', kind: 'list' },
-  { env: 'SATWATCH_RATES_FIXED', key: 'rates.fixed', kind: 'json' },
-  { env: 'SATWATCH_RATES_MEMPOOL_URL', key: 'rates.mempoolUrl', kind: 'string' },
-  { env: 'SATWATCH_RATES_KRAKEN_URL', key: 'rates.krakenUrl', kind: 'string' },
-  { env: 'SATWATCH_RATES_TIMEOUT_MS', key: 'rates.timeoutMs', kind: 'int' },
-  { env: 'SATWATCH_RATES_MAX_AGE_SECONDS', key: 'rates.maxAgeSeconds', kind: 'int' },
-  // Holds only hashes, but a raw key pasted here by mistake must not be echoed.
-  { env: 'SATWATCH_API_KEYS', key: 'auth.apiKeys', kind: 'json', secret: true },
-  { env: 'SATWATCH_RATE_LIMIT_CREATE_PER_MINUTE', key: 'rateLimit.createPerMinute', kind: 'int' },
-  { env: 'SATWATCH_CHECKOUT_MERCHANT_NAME', key: 'checkout.merchantName', kind: 'string' },
-];
+// A setting without a row here gets a derived variable (see environment.ts); the full list,
+// rows and derived, is SETTINGS_ENVIRONMENT. Rows keep older names and mark secrets.
+/** Every environment variable the daemon reads, the config key it sets, and its kind. */
+export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; secret?: boolean }[] =
+  [
+    { env: 'SATWATCH_NETWORK', key: 'network', kind: 'string' },
+    { env: 'SATWATCH_HTTP_HOST', key: 'http.host', kind: 'string' },
+    { env: 'SATWATCH_HTTP_PORT', key: 'http.port', kind: 'int' },
+    { env: 'SATWATCH_PUBLIC_URL', key: 'http.publicUrl', kind: 'string' },
+    { env: 'SATWATCH_HTTP_BODY_LIMIT_BYTES', key: 'http.bodyLimitBytes', kind: 'int' },
+    { env: 'SATWATCH_HTTP_TRUST_PROXY', key: 'http.trustProxy', kind: 'bool' },
+    { env: 'SATWATCH_LOG_LEVEL', key: 'log.level', kind: 'string' },
+    { env: 'SATWATCH_MONGO_URL', key: 'mongo.url', kind: 'string', secret: true },
+    { env: 'SATWATCH_MONGO_DATABASE', key: 'mongo.database', kind: 'string' },
+    { env: 'SATWATCH_WALLET_XPUB', key: 'wallet.xpub', kind: 'string' },
+    { env: 'SATWATCH_WALLET_XPRV', key: 'wallet.xprv', kind: 'string', secret: true },
+    { env: 'SATWATCH_WALLET_SCRIPT_TYPE', key: 'wallet.scriptType', kind: 'string' },
+    { env: 'SATWATCH_WALLET_DERIVATION_PATH', key: 'wallet.derivationPath', kind: 'string' },
+    { env: 'SATWATCH_WALLET_MASTER_FINGERPRINT', key: 'wallet.masterFingerprint', kind: 'string' },
+    { env: 'SATWATCH_PAYMENTS_EXPIRY_MINUTES', key: 'payments.expiryMinutes', kind: 'int' },
+    {
+      env: 'SATWATCH_PAYMENTS_REQUIRED_CONFIRMATIONS',
+      key: 'payments.requiredConfirmations',
+      kind: 'int',
+    },
+    { env: 'SATWATCH_PAYMENTS_MIN_AMOUNT_SATS', key: 'payments.minAmountSats', kind: 'int' },
+    { env: 'SATWATCH_PAYMENTS_MAX_AMOUNT_SATS', key: 'payments.maxAmountSats', kind: 'int' },
+    { env: 'SATWATCH_PAYMENTS_MONITORING_HOURS', key: 'payments.monitoringHours', kind: 'int' },
+    { env: 'SATWATCH_PAYMENTS_LATE_PAYMENTS', key: 'payments.latePayments', kind: 'string' },
+    { env: 'SATWATCH_PAYMENTS_CREDIT_MODE', key: 'payments.creditMode', kind: 'string' },
+    {
+      env: 'SATWATCH_PAYMENTS_UNDERPAYMENT_TOLERANCE_BPS',
+      key: 'payments.underpaymentToleranceBps',
+      kind: 'int',
+    },
+    {
+      env: 'SATWATCH_PAYMENTS_EXPIRY_GRACE_SECONDS',
+      key: 'payments.expiryGraceSeconds',
+      kind: 'int',
+    },
+    {
+      env: 'SATWATCH_PAYMENTS_SETTLED_CONFIRMATIONS',
+      key: 'payments.settledConfirmations',
+      kind: 'int',
+    },
+    { env: 'SATWATCH_PACKAGES', key: 'packages', kind: 'json' },
+    { env: 'SATWATCH_CHAIN_ESPLORA_URLS', key: 'chain.esploraUrls', kind: 'list' },
+    { env: 'SATWATCH_CHAIN_TIMEOUT_MS', key: 'chain.timeoutMs', kind: 'int' },
+    { env: 'SATWATCH_CHAIN_MAX_CONCURRENCY', key: 'chain.maxConcurrency', kind: 'int' },
+    { env: 'SATWATCH_CHAIN_RETRIES', key: 'chain.retries', kind: 'int' },
+    { env: 'SATWATCH_CHAIN_BEARER_TOKEN', key: 'chain.bearerToken', kind: 'string', secret: true },
+    { env: 'SATWATCH_WATCHER_ENABLED', key: 'watcher.enabled', kind: 'bool' },
+    { env: 'SATWATCH_WATCHER_INTERVAL_SECONDS', key: 'watcher.intervalSeconds', kind: 'int' },
+    { env: 'SATWATCH_WATCHER_CONCURRENCY', key: 'watcher.concurrency', kind: 'int' },
+    { env: 'SATWATCH_WATCHER_LEASE_SECONDS', key: 'watcher.leaseSeconds', kind: 'int' },
+    { env: 'SATWATCH_WEBHOOK_URL', key: 'webhooks.url', kind: 'string' },
+    { env: 'SATWATCH_WEBHOOK_SECRET', key: 'webhooks.secret', kind: 'string', secret: true },
+    // Comma-separated, newest first.
+    { env: 'SATWATCH_WEBHOOK_SECRETS', key: 'webhooks.secrets', kind: 'list', secret: true },
+    { env: 'SATWATCH_WEBHOOK_TIMEOUT_MS', key: 'webhooks.timeoutMs', kind: 'int' },
+    { env: 'SATWATCH_WEBHOOK_MAX_ATTEMPTS', key: 'webhooks.maxAttempts', kind: 'int' },
+    { env: 'SATWATCH_SHUTDOWN_TIMEOUT_MS', key: 'shutdown.timeoutMs', kind: 'int' },
+    { env: 'SATWATCH_FORWARDING_MODE', key: 'forwarding.mode', kind: 'string' },
+    { env: 'SATWATCH_FORWARDING_COLD_ADDRESS', key: 'forwarding.coldAddress', kind: 'string' },
+    { env: 'SATWATCH_FORWARDING_COLD_XPUB', key: 'forwarding.coldXpub', kind: 'string' },
+    {
+      env: 'SATWATCH_FORWARDING_FEE_TARGET_BLOCKS',
+      key: 'forwarding.feeTargetBlocks',
+      kind: 'int',
+    },
+    { env: 'SATWATCH_FORWARDING_MIN_FEE_RATE', key: 'forwarding.minFeeRate', kind: 'number' },
+    { env: 'SATWATCH_FORWARDING_MAX_FEE_RATE', key: 'forwarding.maxFeeRate', kind: 'number' },
+    {
+      env: 'SATWATCH_FORWARDING_FALLBACK_FEE_RATE',
+      key: 'forwarding.fallbackFeeRate',
+      kind: 'number',
+    },
+    { env: 'SATWATCH_FORWARDING_MAX_FEE_SHARE_BPS', key: 'forwarding.maxFeeShareBps', kind: 'int' },
+    {
+      env: 'SATWATCH_FORWARDING_BUMP_AFTER_BLOCKS',
+      key: 'forwarding.bumpAfterBlocks',
+      kind: 'int',
+    },
+    {
+      env: 'SATWATCH_FORWARDING_MAX_INPUTS_PER_SWEEP',
+      key: 'forwarding.maxInputsPerSweep',
+      kind: 'int',
+    },
+    {
+      env: 'SATWATCH_FORWARDING_MIN_CONFIRMATIONS',
+      key: 'forwarding.minConfirmations',
+      kind: 'int',
+    },
+    { env: 'SATWATCH_RATES_PROVIDER', key: 'rates.provider', kind: 'string' },
+    { env: 'SATWATCH_RATES_CURRENCIES', key: 'rates.currencies', kind: 'list' },
+    { env: 'SATWATCH_RATES_FIXED', key: 'rates.fixed', kind: 'json' },
+    { env: 'SATWATCH_RATES_MEMPOOL_URL', key: 'rates.mempoolUrl', kind: 'string' },
+    { env: 'SATWATCH_RATES_KRAKEN_URL', key: 'rates.krakenUrl', kind: 'string' },
+    { env: 'SATWATCH_RATES_TIMEOUT_MS', key: 'rates.timeoutMs', kind: 'int' },
+    { env: 'SATWATCH_RATES_MAX_AGE_SECONDS', key: 'rates.maxAgeSeconds', kind: 'int' },
+    // Holds only hashes, but a raw key pasted here by mistake must not be echoed.
+    { env: 'SATWATCH_API_KEYS', key: 'auth.apiKeys', kind: 'json', secret: true },
+    { env: 'SATWATCH_RATE_LIMIT_CREATE_PER_MINUTE', key: 'rateLimit.createPerMinute', kind: 'int' },
+    { env: 'SATWATCH_CHECKOUT_MERCHANT_NAME', key: 'checkout.merchantName', kind: 'string' },
+  ];
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const decimalString = {
@@ -290,7 +289,7 @@ const decimalString = {
   maxLength: 32,
 } as const;
 const currencyCode = { type: 'string', pattern: '^[A-Z]{3}$' } as const;
-/** Parsed with the WHATWG URL parser (see HTTP_URL_FORMAT), not prefix-matched. */
+/** Parsed with the WHATWG URL parser (see isHttpUrl), not prefix-matched. */
 const httpUrl = { type: 'string', format: 'http-url', maxLength: 2048 } as const;
 /** HMAC keys: 32 bytes at least, so a guessed or brute-forced secret is out of reach. */
 const webhookSecret = { type: 'string', minLength: 32 } as const;
