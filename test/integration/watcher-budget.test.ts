@@ -46,6 +46,9 @@ beforeAll(async () => {
       SATWATCH_CHAIN_MAX_REQUESTS_PER_HOUR: String(LIMIT),
       SATWATCH_WATCHER_INTERVAL_SECONDS: String(INTERVAL_S),
       SATWATCH_PAYMENTS_EXPIRY_MINUTES: '180',
+      // The simulated hour's 2,400 page polls come from one client in a few real seconds.
+      SATWATCH_RATE_LIMIT_CHECKOUT_PER_MINUTE: '100000',
+      SATWATCH_RATE_LIMIT_GLOBAL_PER_MINUTE: '100000',
     },
     { chain: wrapped.chain, now: () => clock },
   );

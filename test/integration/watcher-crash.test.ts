@@ -31,7 +31,7 @@ async function killedAt(daemon: TestDaemon, point: ScanFailpoint): Promise<void>
     ...daemon.env,
     SATWATCH_FAILPOINT: point,
     SATWATCH_WATCHER_INTERVAL_SECONDS: '1',
-    SATWATCH_WATCHER_LEASE_SECONDS: '2',
+    SATWATCH_WATCHER_LEASE_SECONDS: '6',
   });
   const timer = setTimeout(() => child.child.kill('SIGKILL'), 60_000);
   try {
