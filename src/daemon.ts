@@ -88,8 +88,9 @@ const READINESS_TIMEOUT_MS = 2000;
  * The chain source `/readyz` asks: the configured Esplora URLs, one try each, short timeout,
  * own concurrency, so probes during an outage neither wait out retries nor starve the watcher.
  */
-function readinessChain(config: Config): EsploraChainSource {
+function readinessChain(config: Config, budget: RequestBudget): EsploraChainSource {
   return EsploraChainSource.fromConfig(config, {
+    budget, // probes spend the provider's hourly cap too
     retries: 0,
     timeoutMs: Math.min(config.chain.timeoutMs, READINESS_TIMEOUT_MS),
     maxConcurrency: 2,
@@ -264,11 +265,12 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const lease = new Lease(mongo.db, 'watcher', holder, config.watcher.leaseSeconds * 1000, now);
     const loop = new WatcherLoop(watcher, lease, config.watcher.intervalSeconds, watcherLog);
-    const probeChain = options.chain ?? readinessChain(config);
+    const probeChain = options.chain ?? readinessChain(config, budget);
     const readiness = new Readiness({
       timeoutMs: READINESS_TIMEOUT_MS,
       pingMongo: (signal) => mongo.client.db('admin').command({ ping: 1 }, { signal }),
-      chainTip: () => probeChain.tip(),
+      // One request per probe (the tip height), not the several of a consistent tip read.
+      chainTip: async () => ({ height: await probeChain.tipHeight() }),
       watcher: {
         enabled: () => loop.started,
         leading: () => loop.leading,
