@@ -52,6 +52,11 @@ export class PaymentRepository {
     );
     await this.collection.createIndex({ status: 1, expiresAt: 1 }, { name: 'status_expiry' }, {});
     await this.collection.createIndex({ watching: 1 }, { name: 'watching' }, {});
+    await this.collection.createIndex(
+      { watching: 1, expiresAt: 1 },
+      { name: 'watching_expiry' },
+      {},
+    );
     await this.collection.createIndex({ 'credit.state': 1 }, { name: 'credit_state' }, {});
     await this.collection.createIndex({ createdAt: -1, _id: -1 }, { name: 'created' }, {});
     // The block scan: payments confirmed in a block (reorgs), and checkouts being watched.
@@ -139,6 +144,9 @@ export class PaymentRepository {
   listWithUnconfirmedOutputs(): Promise<IssuedPayment[]> {
     return this.collection
       .find({
+        // Every payment with an unconfirmed output is still watched (the state machine closes
+        // only payments whose outputs all count): the `watching` index bounds the scan.
+        watching: true,
         outputs: { $elemMatch: { blockHeight: { $exists: false } } },
         address: { $exists: true },
       })
@@ -149,6 +157,21 @@ export class PaymentRepository {
   listInFlight(): Promise<IssuedPayment[]> {
     return this.collection
       .find({ watching: true, 'outputs.0': { $exists: true }, address: { $exists: true } })
+      .toArray() as Promise<IssuedPayment[]>;
+  }
+
+  /**
+   * Payments still watched whose monitoring window ended before `windowOverBefore`: evaluated
+   * once more so the state machine closes them, which keeps the watched-payment queries small.
+   */
+  listWindowOver(windowOverBefore: Date): Promise<IssuedPayment[]> {
+    return this.collection
+      .find({
+        watching: true,
+        expiresAt: { $lt: windowOverBefore },
+        credit: { $exists: false },
+        address: { $exists: true },
+      })
       .toArray() as Promise<IssuedPayment[]>;
   }
 

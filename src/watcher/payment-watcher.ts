@@ -496,17 +496,29 @@ export class PaymentWatcher {
     return Math.max(1, Math.floor(left / Math.min(cyclesPerHour, left)));
   }
 
-  /** Expiry without polling: one indexed query for payments past their expiry and grace. */
+  /**
+   * Expiry without polling: one indexed query for payments past their expiry and grace, one for
+   * watched payments past their monitoring window (closed by the state machine).
+   */
   private async expire(height: number, now: Date, report: CycleReport): Promise<void> {
     this.fence('expiry');
     const due = await this.deps.repo.listExpiring(
       new Date(now.getTime() - this.deps.policy.expiryGraceMs),
     );
-    await forEachLimit(due, this.deps.concurrency, async (payment) => {
-      await this.guarded(report, payment._id, () =>
-        this.updater.update(payment, keepOutputs, height),
-      );
-    });
+    const { expiryGraceMs, monitoringMs } = this.deps.policy;
+    const windowOver = await this.deps.repo.listWindowOver(
+      new Date(now.getTime() - expiryGraceMs - monitoringMs),
+    );
+    const seen = new Set(due.map((p) => p._id));
+    await forEachLimit(
+      [...due, ...windowOver.filter((p) => !seen.has(p._id))],
+      this.deps.concurrency,
+      async (payment) => {
+        await this.guarded(report, payment._id, () =>
+          this.updater.update(payment, keepOutputs, height),
+        );
+      },
+    );
   }
 
   /** Runs one payment's step, counting it; a failure is counted and logged, never thrown. */
