@@ -98,8 +98,9 @@ const READINESS_TIMEOUT_MS = 2000;
  * The chain source `/readyz` asks: the configured Esplora URLs, one try each, short timeout,
  * own concurrency, so probes during an outage neither wait out retries nor starve the watcher.
  */
-function readinessChain(config: Config): EsploraChainSource {
+function readinessChain(config: Config, budget: RequestBudget): EsploraChainSource {
   return EsploraChainSource.fromConfig(config, {
+    budget, // probes spend the provider's hourly cap too
     retries: 0,
     timeoutMs: Math.min(config.chain.timeoutMs, READINESS_TIMEOUT_MS),
     maxConcurrency: 2,
@@ -202,14 +203,15 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
           );
         },
       });
+    // The scan's position costs no request; before the first scan, one tip-height request.
+    const scanHeight = async () =>
+      (await chainState.scanState())?.tipHeight ?? (await chain.tipHeight());
     const payments = new PaymentService({
       repo,
       counter,
       wallet,
       chain,
-      // The scan's position costs no request; before the first scan, one tip-height request.
-      currentHeight: async () =>
-        (await chainState.scanState())?.tipHeight ?? (await chain.tipHeight()),
+      currentHeight: scanHeight,
       ...(config.wallet.gapLimit !== undefined && { gapLimit: config.wallet.gapLimit }),
       log: log.child({ component: 'payments' }),
       rates: options.rates ?? rateProviderFor(config.rates),
@@ -323,13 +325,14 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
         metrics.observeSkippedTick();
       },
     });
-    const probeChain = options.chain ?? readinessChain(config);
+    const probeChain = options.chain ?? readinessChain(config, budget);
     const readiness = new Readiness({
       timeoutMs: READINESS_TIMEOUT_MS,
       // N callers within the period → one upstream chain request, one MongoDB ping.
       cacheMs: config.ops.readinessCacheSeconds * 1000,
       pingMongo: (signal) => mongo.client.db('admin').command({ ping: 1 }, { signal }),
-      chainTip: () => probeChain.tip(),
+      // One request per probe (the tip height), not the several of a consistent tip read.
+      chainTip: async () => ({ height: await probeChain.tipHeight() }),
       watcher: {
         enabled: () => loop.started,
         leading: () => loop.leading,
@@ -345,8 +348,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       sweeps,
       forwarder,
       watcher,
-      chainTipHeight: async () =>
-        (await chainState.scanState())?.tipHeight ?? (await chain.tipHeight()),
+      chainTipHeight: scanHeight,
     };
     // The HTTP layer never holds the private key: only the forwarder (above) has it.
     const app = await buildApp({

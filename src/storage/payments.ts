@@ -53,6 +53,11 @@ export class PaymentRepository {
     );
     await this.collection.createIndex({ status: 1, expiresAt: 1 }, { name: 'status_expiry' }, {});
     await this.collection.createIndex({ watching: 1 }, { name: 'watching' }, {});
+    await this.collection.createIndex(
+      { watching: 1, expiresAt: 1 },
+      { name: 'watching_expiry' },
+      {},
+    );
     await this.collection.createIndex({ 'credit.state': 1 }, { name: 'credit_state' }, {});
     await this.collection.createIndex({ createdAt: -1, _id: -1 }, { name: 'created' }, {});
     // The block scan: payments confirmed in a block (reorgs), and checkouts being watched.
@@ -156,6 +161,9 @@ export class PaymentRepository {
   listWithUnconfirmedOutputs(): Promise<IssuedPayment[]> {
     return this.collection
       .find({
+        // Every payment with an unconfirmed output is still watched (the state machine closes
+        // only payments whose outputs all count): the `watching` index bounds the scan.
+        watching: true,
         outputs: { $elemMatch: { blockHeight: { $exists: false } } },
         address: { $exists: true },
       })
@@ -170,21 +178,26 @@ export class PaymentRepository {
   }
 
   /**
-   * Payments past `expiredBefore` (expiry plus grace) still waiting, or expired/underpaid, still
-   * watched and past `windowClosedBefore` (the monitoring window); none credited.
+   * Payments still watched whose monitoring window ended before `windowOverBefore`: evaluated
+   * once more so the state machine closes them, which keeps the watched-payment queries small.
    */
-  listExpiring(expiredBefore: Date, windowClosedBefore: Date): Promise<IssuedPayment[]> {
+  listWindowOver(windowOverBefore: Date): Promise<IssuedPayment[]> {
     return this.collection
       .find({
-        $or: [
-          { status: { $in: ['pending', 'confirming'] }, expiresAt: { $lt: expiredBefore } },
-          // Expired or underpaid and past the monitoring window: closed once (then swept unpaid).
-          {
-            status: { $in: ['expired', 'underpaid'] },
-            watching: true,
-            expiresAt: { $lt: windowClosedBefore },
-          },
-        ],
+        watching: true,
+        expiresAt: { $lt: windowOverBefore },
+        credit: { $exists: false },
+        address: { $exists: true },
+      })
+      .toArray() as Promise<IssuedPayment[]>;
+  }
+
+  /** Payments past `expiredBefore` (expiry plus grace) still waiting, not credited. */
+  listExpiring(expiredBefore: Date): Promise<IssuedPayment[]> {
+    return this.collection
+      .find({
+        status: { $in: ['pending', 'confirming'] },
+        expiresAt: { $lt: expiredBefore },
         credit: { $exists: false },
         address: { $exists: true },
       })

@@ -504,21 +504,26 @@ export class PaymentWatcher {
   }
 
   /**
-   * Expiry without polling: one indexed query for payments past their expiry and grace, or
-   * unpaid and past their monitoring window (closed, so forwarding may sweep what they got).
+   * Expiry without polling: one indexed query for payments past their expiry and grace, one for
+   * watched payments past their monitoring window (closed by the state machine).
    */
   private async expire(height: number, now: Date, report: CycleReport): Promise<void> {
     this.fence('expiry');
     const { expiryGraceMs, monitoringMs } = this.deps.policy;
-    const due = await this.deps.repo.listExpiring(
-      new Date(now.getTime() - expiryGraceMs),
+    const due = await this.deps.repo.listExpiring(new Date(now.getTime() - expiryGraceMs));
+    const windowOver = await this.deps.repo.listWindowOver(
       new Date(now.getTime() - expiryGraceMs - monitoringMs),
     );
-    await forEachLimit(due, this.deps.concurrency, async (payment) => {
-      await this.guarded(report, payment._id, () =>
-        this.updater.update(payment, keepOutputs, height),
-      );
-    });
+    const seen = new Set(due.map((p) => p._id));
+    await forEachLimit(
+      [...due, ...windowOver.filter((p) => !seen.has(p._id))],
+      this.deps.concurrency,
+      async (payment) => {
+        await this.guarded(report, payment._id, () =>
+          this.updater.update(payment, keepOutputs, height),
+        );
+      },
+    );
   }
 
   /** Runs one payment's step, counting it; a failure is counted and logged, never thrown. */
