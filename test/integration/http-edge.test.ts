@@ -7,7 +7,9 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, newApiKey } from '../../src/api/auth.js';
 import { debitRequestHash } from '../../src/api/users-routes.js';
+import { verifySignature } from '../../src/webhooks/signature.js';
 import { type TestDaemon, listen, startTestDaemon, stopTestDaemon } from '../support/daemon.js';
+import { startHttpStub } from '../support/http-stub.js';
 
 const body = { userId: 'edge', packageId: 'sats' };
 
@@ -382,5 +384,33 @@ describe('input rules', () => {
     const res = await pay({ userId: 'u', price: { amount, currency }, credits: 1 });
     expect(res.statusCode).toBe(status);
     if (status === 400) expect(res.json()).toMatchObject({ field: 'price.amount' });
+  });
+});
+
+describe('webhook secret rotation', () => {
+  it('signs events with the first of webhooks.secrets', async () => {
+    const [newest, older] = ['n'.repeat(40), 'o'.repeat(40)];
+    const stub = await startHttpStub(() => ({ body: '{"ok":true}' }));
+    const d = await startTestDaemon({
+      SATWATCH_WEBHOOK_URL: `${stub.url}/hook`,
+      SATWATCH_WEBHOOK_SECRETS: `${newest},${older}`,
+    });
+    try {
+      await d.outbox.enqueue({
+        id: 'pay_rot:1',
+        type: 'payment.confirmed',
+        paymentId: 'pay_rot',
+        data: { payment: { id: 'pay_rot' } },
+      });
+      expect(await d.watcher.deliverWebhooks()).toMatchObject({ delivered: 1 });
+      const [request] = stub.requests;
+      const header = String(request?.headers['satwatch-signature']);
+      const now = Math.floor(Date.now() / 1000);
+      expect(verifySignature(newest, header, request?.body ?? '', now)).toBe(true);
+      expect(verifySignature(older, header, request?.body ?? '', now)).toBe(false);
+    } finally {
+      await stopTestDaemon(d);
+      await stub.close();
+    }
   });
 });
