@@ -6,7 +6,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev --omit=optional
 
 # Runtime stage: compiled code, production node_modules and default config, as a non-root user.
 # The public listener (8080) serves the API and checkout pages; the ops listener (9464) serves
