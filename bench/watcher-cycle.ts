@@ -23,6 +23,7 @@ import { parseVerifiedBlock } from '../src/chain/block.js';
 import { EsploraChainSource } from '../src/chain/esplora.js';
 import { type Daemon, createDaemon } from '../src/daemon.js';
 import type { Payment } from '../src/payments/payment.js';
+import { initialTrackedState } from '../src/payments/state-machine.js';
 import { summarize, trackedOf } from '../src/watcher/block-scan.js';
 import { WatchedSet } from '../src/watcher/watched-set.js';
 import { LabClient } from '../test/lab/client.js';
@@ -90,16 +91,8 @@ function paymentDoc(address: string, now: Date, watched: boolean): Payment {
     network: 'regtest',
     version: 0,
     outbox: [],
+    ...initialTrackedState(),
     status: watched ? 'pending' : 'expired',
-    outputs: [],
-    receivedSats: 0,
-    confirmedSats: 0,
-    confirmations: 0,
-    late: false,
-    overpaidSats: 0,
-    manual: false,
-    needsReview: false,
-    reviewReasons: [],
     watching: false,
     amountSats: 20_000,
     credits: 1,

@@ -23,7 +23,7 @@ import {
 } from '../support/daemon.js';
 import { startHttpStub } from '../support/http-stub.js';
 import { spawnSatwatch } from '../support/satwatch-process.js';
-import { cycleAtNewBlock } from '../support/forwarding.js';
+import { cycleAtNewBlock, forwardingDaemon, paidPayments } from '../support/forwarding.js';
 
 let lab: LabClient;
 
@@ -32,57 +32,6 @@ beforeAll(async () => {
   await lab.setFeeEstimates({ '1': 20, '3': 8, '6': 3.5, '144': 1 });
 });
 afterAll(() => lab.setFeeEstimates(null));
-
-/** A daemon that signs sweeps to a fresh cold address of the test's own. */
-async function signingDaemon(
-  env: Record<string, string> = {},
-  options = {},
-): Promise<TestDaemon & { cold: string }> {
-  const wallet = newTestWallet();
-  const cold = freshKey().address;
-  const d = await startTestDaemon(
-    {
-      SATWATCH_WALLET_XPRV: wallet.tprv,
-      SATWATCH_FORWARDING_MODE: 'sign',
-      // A cold xpub, when given, replaces the fixed cold address.
-      ...(env.SATWATCH_FORWARDING_COLD_XPUB === undefined && {
-        SATWATCH_FORWARDING_COLD_ADDRESS: cold,
-      }),
-      SATWATCH_FORWARDING_MIN_FEE_RATE: '1',
-      SATWATCH_FORWARDING_MAX_FEE_RATE: '50',
-      SATWATCH_RATE_LIMIT_CREATE_PER_MINUTE: '100000',
-      ...env,
-    },
-    options,
-    wallet,
-  );
-  return Object.assign(d, { cold });
-}
-
-async function paidPayments(
-  d: TestDaemon,
-  amounts: number[],
-  confirm = 3,
-): Promise<{ id: string; address: string }[]> {
-  const made: { id: string; address: string }[] = [];
-  for (const [i, sats] of amounts.entries()) {
-    const res = await d.app.inject({
-      method: 'POST',
-      url: '/v1/payments',
-      headers: d.merchant,
-      payload: {
-        userId: `fwd-${i % 4}`,
-        price: { amount: String(sats), currency: 'SAT' },
-        credits: 1,
-      },
-    });
-    expect(res.statusCode).toBe(201);
-    made.push(res.json());
-  }
-  await lab.payMany(made.map((p, i) => ({ address: p.address, sats: amounts[i]! })));
-  if (confirm > 0) await lab.mine(confirm);
-  return made;
-}
 
 const sweeps = (d: TestDaemon) =>
   d.mongo.db.collection<Sweep>('sweeps').find({}).sort({ createdAt: 1 }).toArray();
@@ -102,12 +51,12 @@ async function mempoolHas(txid: string): Promise<boolean> {
 describe('sweeping in sign mode', () => {
   let d: TestDaemon & { cold: string };
   beforeAll(async () => {
-    d = await signingDaemon();
+    d = await forwardingDaemon();
   });
   afterAll(() => stopTestDaemon(d));
 
   it('sweeps a single credited payment to the cold address, at the estimated fee rate', async () => {
-    const [p] = await paidPayments(d, [150_000]);
+    const [p] = await paidPayments(lab, d, [150_000]);
     const report = await d.watcher.runCycle();
     expect(report.credited).toBe(1);
     expect(report.forwarding).toMatchObject({ swept: 1, broadcast: 1, errors: 0 });
@@ -140,7 +89,7 @@ describe('sweeping in sign mode', () => {
 
   it('sweeps a batch of 20 payments in one transaction that btcd accepts', async () => {
     const amounts = Array.from({ length: 20 }, (_, i) => 20_000 + i * 1000);
-    const made = await paidPayments(d, amounts);
+    const made = await paidPayments(lab, d, amounts);
     const before = (await sweeps(d)).length;
     await d.watcher.runCycle();
     const sweep = (await sweeps(d))[before]!;
@@ -159,11 +108,11 @@ describe('sweeping in sign mode', () => {
   });
 
   it('never sweeps a coin twice, even when two replicas sweep at the same time', async () => {
-    await paidPayments(d, [40_000, 41_000, 42_000]);
+    await paidPayments(lab, d, [40_000, 41_000, 42_000]);
     await d.watcher.runCycle(); // credits and sweeps
     const replica = await startReplica(d);
     try {
-      await paidPayments(d, [43_000, 44_000]);
+      await paidPayments(lab, d, [43_000, 44_000]);
       // Credit first, then race only the sweeping step.
       await d.watcher.creditDue();
       const tip = await lab.tipHeight();
@@ -183,13 +132,13 @@ describe('sweeping in sign mode', () => {
   it('lets an uneconomic sweep wait, then batches it with a later payment', async () => {
     await lab.setFeeEstimates({ '6': 40 });
     try {
-      const [small] = await paidPayments(d, [3_000]);
+      const [small] = await paidPayments(lab, d, [3_000]);
       const report = await d.watcher.runCycle();
       expect(report.forwarding?.waiting).toMatch(/fee|uneconomic/i);
       expect((await sweeps(d)).some((s) => s.inputs.some((i) => i.paymentId === small!.id))).toBe(
         false,
       );
-      const [big] = await paidPayments(d, [2_000_000]);
+      const [big] = await paidPayments(lab, d, [2_000_000]);
       await d.watcher.runCycle();
       const batch = (await sweeps(d)).find((s) => s.inputs.some((i) => i.paymentId === big!.id))!;
       expect(batch.inputs.map((i) => i.paymentId)).toEqual(
@@ -203,7 +152,7 @@ describe('sweeping in sign mode', () => {
 
   it('replaces a sweep stuck at a low fee, tracks both until one confirms, and records one forwarded', async () => {
     await lab.setFeeEstimates({ '6': 1 });
-    const [p] = await paidPayments(d, [80_000]);
+    const [p] = await paidPayments(lab, d, [80_000]);
     await d.watcher.runCycle();
     const stuck = (await sweeps(d)).at(-1)!;
     expect(stuck).toMatchObject({ state: 'broadcast', feeRate: 1 });
@@ -242,12 +191,12 @@ describe('a chain API failure during broadcast', () => {
   it('leaves the signed sweep for the next cycle to broadcast', async () => {
     const profile = 'forwarding-broadcast';
     const base = await lab.faults(profile, {});
-    const d = await signingDaemon({
+    const d = await forwardingDaemon({
       SATWATCH_CHAIN_ESPLORA_URLS: base,
       SATWATCH_CHAIN_RETRIES: '0',
     });
     try {
-      await paidPayments(d, [60_000]);
+      await paidPayments(lab, d, [60_000]);
       await lab.faults(profile, { rate5xx: 1, pathPattern: '^/tx$' }); // POST /tx only
       const report = await d.watcher.runCycle();
       expect(report.credited).toBe(1);
@@ -269,9 +218,9 @@ describe('a chain API failure during broadcast', () => {
 describe('crash safety', () => {
   for (const point of ['after-sweep-stored', 'after-sweep-broadcast'] as const) {
     it(`ends with exactly one sweep on chain when the watcher dies ${point.replace('after-sweep-', 'after the sweep is ')}`, async () => {
-      const d = await signingDaemon();
+      const d = await forwardingDaemon();
       try {
-        const [p] = await paidPayments(d, [90_000]);
+        const [p] = await paidPayments(lab, d, [90_000]);
         // The child process credits and sweeps, and dies at the failpoint.
         const child = spawnSatwatch(['serve', '--watcher-only'], {
           ...d.env,
@@ -321,7 +270,7 @@ describe('psbt mode (watch-only)', () => {
       wallet,
     );
     try {
-      await paidPayments(d, [70_000, 30_000]);
+      await paidPayments(lab, d, [70_000, 30_000]);
       await d.watcher.runCycle();
       const [sweep] = await sweeps(d);
       expect(sweep).toMatchObject({ state: 'awaiting_signature', mode: 'psbt' });
@@ -383,7 +332,7 @@ describe('secrets in logs and responses', () => {
     const webhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
     const bearerToken = `esplora_${randomBytes(16).toString('hex')}`;
     const receiver = await startHttpStub(() => ({ status: 204, body: '' }));
-    const d = await signingDaemon(
+    const d = await forwardingDaemon(
       {
         SATWATCH_WEBHOOK_URL: receiver.url,
         SATWATCH_WEBHOOK_SECRET: webhookSecret,
@@ -468,13 +417,13 @@ describe('secrets in logs and responses', () => {
 describe('a cold xpub as destination', () => {
   it('sends every sweep to a fresh address of the cold wallet', async () => {
     const coldWallet = newTestWallet();
-    const d = await signingDaemon({
+    const d = await forwardingDaemon({
       SATWATCH_FORWARDING_COLD_XPUB: coldWallet.vpub,
     });
     try {
-      await paidPayments(d, [50_000]);
+      await paidPayments(lab, d, [50_000]);
       await d.watcher.runCycle();
-      await paidPayments(d, [60_000]);
+      await paidPayments(lab, d, [60_000]);
       await d.watcher.runCycle();
       const [first, second] = await sweeps(d);
       expect([first?.destinationIndex, second?.destinationIndex]).toEqual([0, 1]);
@@ -489,12 +438,12 @@ describe('a cold xpub as destination', () => {
 describe('the admin forwarding API', () => {
   let d: TestDaemon & { cold: string };
   beforeAll(async () => {
-    d = await signingDaemon();
+    d = await forwardingDaemon();
   });
   afterAll(() => stopTestDaemon(d));
 
   it('lists sweeps and shows one with its signed transaction', async () => {
-    await paidPayments(d, [45_000]);
+    await paidPayments(lab, d, [45_000]);
     await d.watcher.runCycle();
     const list = await d.app.inject({
       method: 'GET',
@@ -530,7 +479,7 @@ describe('the admin forwarding API', () => {
     await lab.setFeeEstimates({ '6': 40 });
     try {
       // At 40 sat/vB the fee eats over 40 % of 10,000 sats: it waits, unless an admin insists.
-      const [small] = await paidPayments(d, [10_000]);
+      const [small] = await paidPayments(lab, d, [10_000]);
       const report = await d.watcher.runCycle();
       expect(report.forwarding?.waiting).toBeDefined();
       const res = await d.app.inject({
@@ -564,10 +513,10 @@ describe('the admin forwarding API', () => {
 
 describe('satwatch sweep-stray', () => {
   it('finds coins no payment accounts for, lists them with --dry-run, and sweeps them', async () => {
-    const d = await signingDaemon();
+    const d = await forwardingDaemon();
     try {
       // One payment issued, so index 0 is known; coins arrive at index 3, which no payment has.
-      await paidPayments(d, [30_000]);
+      await paidPayments(lab, d, [30_000]);
       await d.watcher.runCycle();
       const strayAddress = d.wallet.receiveAddress(3).address;
       await lab.pay(strayAddress, 12_345);
