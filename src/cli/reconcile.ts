@@ -32,6 +32,7 @@ import { WalletAccount } from '../wallet/account.js';
 import { safeErrorText } from '../observability/timeout.js';
 import { ReconcileRuns } from '../storage/reconcile-runs.js';
 import { UsageError } from './usage.js';
+import { CURSOR_BATCH, inBatches } from '../storage/batches.js';
 
 type BalanceMismatch = Awaited<ReturnType<Ledger['reconcile']>>['mismatches'][number];
 
@@ -68,23 +69,8 @@ type CreditedPayment = Pick<Payment, '_id' | 'userId' | 'credit'> & {
   credit?: Payment['credit'] & { entryId?: string };
 };
 
-const BATCH = 500;
-
 export function creditOpId(paymentId: string): string {
   return `credit:${paymentId}`;
-}
-
-/** Reads `cursor` in batches so a large collection never sits in memory whole. */
-async function* batches<T>(cursor: AsyncIterable<T>): AsyncGenerator<T[]> {
-  let batch: T[] = [];
-  for await (const item of cursor) {
-    batch.push(item);
-    if (batch.length === BATCH) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
 }
 
 /** What is wrong between a credited payment and the ledger entries recorded for it. */
@@ -154,8 +140,9 @@ export async function reconcileDatabase(db: Db): Promise<ReconcileReport> {
   const projection = { _id: 1, userId: 1, credit: 1 } as const;
   const withCredit = payments
     .find({ 'credit.state': { $in: ['done', 'due'] } }, { projection })
-    .sort({ _id: 1 });
-  for await (const batch of batches(withCredit)) {
+    .sort({ _id: 1 })
+    .batchSize(CURSOR_BATCH);
+  for await (const batch of inBatches(withCredit)) {
     const found = await entries
       .find({ opId: { $in: batch.map((p) => creditOpId(p._id)) } })
       .toArray();
@@ -182,8 +169,9 @@ export async function reconcileDatabase(db: Db): Promise<ReconcileReport> {
   // Ledger → payments: every credit naming a payment is that payment's one credit.
   const credits = entries
     .find({ type: 'credit', paymentId: { $exists: true } })
-    .sort({ userId: 1, seq: 1 });
-  for await (const batch of batches(credits)) {
+    .sort({ userId: 1, seq: 1 })
+    .batchSize(CURSOR_BATCH);
+  for await (const batch of inBatches(credits)) {
     const ids = [...new Set(batch.map((e) => e.paymentId as string))];
     const owners = new Map(
       (await payments.find({ _id: { $in: ids } }, { projection }).toArray()).map((p) => [p._id, p]),

@@ -7,6 +7,7 @@ import type { Collection, Db } from 'mongodb';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import type { IssuedPayment, Payment } from '../payments/payment.js';
 import type { Sweep } from './sweeps.js';
+import { CURSOR_BATCH, inBatches } from './batches.js';
 
 export interface DateRange {
   /** Inclusive. */
@@ -14,8 +15,6 @@ export interface DateRange {
   /** Exclusive. */
   to?: Date | undefined;
 }
-
-const BATCH = 500;
 
 function createdIn(range: DateRange): { createdAt?: { $gte?: Date; $lt?: Date } } {
   if (range.from === undefined && range.to === undefined) return {};
@@ -25,18 +24,6 @@ function createdIn(range: DateRange): { createdAt?: { $gte?: Date; $lt?: Date } 
       ...(range.to !== undefined && { $lt: range.to }),
     },
   };
-}
-
-async function* inBatches<T>(cursor: AsyncIterable<T>): AsyncGenerator<T[]> {
-  let batch: T[] = [];
-  for await (const item of cursor) {
-    batch.push(item);
-    if (batch.length === BATCH) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
 }
 
 export class AccountingSource {
@@ -57,7 +44,7 @@ export class AccountingSource {
     const cursor = this.payments
       .find({ address: { $exists: true }, ...createdIn(range) })
       .sort({ createdAt: 1, _id: 1 })
-      .batchSize(BATCH);
+      .batchSize(CURSOR_BATCH);
     for await (const batch of inBatches(cursor)) {
       const ids = batch.map((p) => p._id);
       const sweeps = await this.sweeps.find({ 'inputs.paymentId': { $in: ids } }).toArray();
@@ -77,7 +64,7 @@ export class AccountingSource {
     const cursor = this.ledger
       .find(createdIn(range))
       .sort({ createdAt: 1, _id: 1 })
-      .batchSize(BATCH);
+      .batchSize(CURSOR_BATCH);
     for await (const batch of inBatches(cursor)) {
       const ids = [...new Set(batch.flatMap((e) => (e.paymentId ? [e.paymentId] : [])))];
       const payments = new Map(
