@@ -5,7 +5,6 @@
  * and a payment whose address holds money older than the payment.
  */
 import { randomBytes } from 'node:crypto';
-import * as bitcoin from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SweepInput, planSweep } from '../../src/forwarding/sweep-tx.js';
 import { buildSweepPsbt, signSweep } from '../../src/forwarding/sweep-tx.js';
@@ -22,7 +21,8 @@ import {
   stopTestDaemon,
 } from '../support/daemon.js';
 import { logSink } from '../support/log-sink.js';
-import { REGTEST, makeWallet } from '../support/sweep-wallet.js';
+import { makeWallet } from '../support/sweep-wallet.js';
+import { voutPaying } from '../lab/keys.js';
 
 let lab: LabClient;
 beforeAll(() => {
@@ -30,15 +30,6 @@ beforeAll(() => {
 });
 
 const indexOf = (p: { derivationPath: string }) => Number(p.derivationPath.split('/').pop());
-
-function voutPaying(hex: string, address: string): number {
-  const script = bitcoin.address.toOutputScript(address, REGTEST);
-  const vout = bitcoin.Transaction.fromHex(hex).outs.findIndex((o) =>
-    Buffer.from(o.script).equals(Buffer.from(script)),
-  );
-  if (vout < 0) throw new Error(`no output pays ${address}`);
-  return vout;
-}
 
 /** Pays receive addresses `indexes` of the wallet in one transaction and mines it. */
 async function payIndexes(

@@ -47,7 +47,9 @@ export function signSpend(
 
 export function voutPaying(hex: string, address: string): number {
   const script = bitcoin.address.toOutputScript(address, regtest);
-  return bitcoin.Transaction.fromHex(hex).outs.findIndex((o) =>
+  const vout = bitcoin.Transaction.fromHex(hex).outs.findIndex((o) =>
     Buffer.from(o.script).equals(script),
   );
+  if (vout < 0) throw new Error(`no output pays ${address}`);
+  return vout;
 }
