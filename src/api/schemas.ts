@@ -1,5 +1,6 @@
 /** JSON schemas shared by routes: they validate input, shape output and make the OpenAPI document. */
 import { PAYMENT_STATUSES } from '../payments/payment.js';
+import { PAYER_PHASES } from '../checkout/payer-status.js';
 
 export const DECIMAL_PATTERN = '^(0|[1-9][0-9]*)(\\.[0-9]+)?$';
 
@@ -151,6 +152,26 @@ export const checkoutStatusView = {
     description: { type: 'string' },
     expiresAt: { type: 'string', format: 'date-time' },
     secondsLeft: { type: 'integer' },
+    // What the payer should do now (src/checkout/payer-status.ts).
+    phase: { type: 'string', enum: PAYER_PHASES },
+    final: { type: 'boolean', description: 'Nothing the payer acts on can change: stop polling' },
+    rest: {
+      type: 'object',
+      description: 'Partial payment: what is still to send, with its own BIP21 and QR content',
+      properties: {
+        amountSats: { type: 'integer' },
+        amountBtc: { type: 'string' },
+        bip21: { type: 'string' },
+        qr: { type: 'string' },
+      },
+    },
+    transactions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { txid: { type: 'string' }, url: { type: 'string' } },
+      },
+    },
   },
 } as const;
 

@@ -13,6 +13,8 @@ import { WalletAccount } from '../wallet/account.js';
 import { MIN_LEASE_SECONDS } from '../watcher/lease.js';
 import { cronIntervalProblem } from '../watcher/cron-interval.js';
 import { decimalPlaces, isDecimalString, minorUnits } from '../pricing/amount.js';
+import { isExplorerTemplate } from '../checkout/explorer.js';
+import { FRAME_ANCESTOR_PATTERN } from '../checkout/content-security-policy.js';
 import {
   type EnvKind,
   type EnvironmentVariable,
@@ -166,7 +168,13 @@ export interface Config {
     /** Failed authentications per client address; past it, 429 until the minute ends. */
     failedAuthPerMinute: number;
   };
-  checkout: { merchantName: string };
+  checkout: {
+    merchantName: string;
+    /** A block explorer's transaction URL with `{txid}`; absent: the network's default; '': none. */
+    explorerUrl?: string;
+    /** Origins allowed to embed the checkout page (CSP frame-ancestors); empty: none. */
+    frameAncestors: string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -572,8 +580,16 @@ const schema = {
     checkout: {
       type: 'object',
       additionalProperties: false,
-      required: ['merchantName'],
-      properties: { merchantName: { type: 'string', minLength: 1, maxLength: 80 } },
+      required: ['merchantName', 'frameAncestors'],
+      properties: {
+        merchantName: { type: 'string', minLength: 1, maxLength: 80 },
+        explorerUrl: { type: 'string', maxLength: 2048 },
+        frameAncestors: {
+          type: 'array',
+          maxItems: 50,
+          items: { type: 'string', maxLength: 300, pattern: FRAME_ANCESTOR_PATTERN },
+        },
+      },
     },
   },
 } as const;
@@ -837,6 +853,12 @@ function checkConsistency(config: Config): void {
     );
   }
   checkForwarding(config);
+  const { explorerUrl } = config.checkout;
+  if (explorerUrl !== undefined && explorerUrl !== '' && !isExplorerTemplate(explorerUrl)) {
+    throw new ConfigError(
+      'checkout.explorerUrl must be an http(s) URL with a {txid} placeholder (or "" for no links)',
+    );
+  }
   const { payments, rates } = config;
   if (payments.minAmountSats > payments.maxAmountSats) {
     throw new ConfigError('payments.minAmountSats is above payments.maxAmountSats');
