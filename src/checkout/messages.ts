@@ -44,6 +44,7 @@ const en = {
 };
 
 export type MessageKey = keyof typeof en;
+export const MESSAGE_KEYS = Object.keys(en) as MessageKey[];
 type Catalog = Record<MessageKey, string>;
 
 const de: Catalog = {

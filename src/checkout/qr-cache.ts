@@ -11,25 +11,30 @@ export interface QrCacheOptions {
   maxEntries?: number;
   /** Most SVG characters kept in all. */
   maxChars?: number;
+  /** How a code is drawn (default drawQr; tests count the calls). */
+  draw?: (content: string) => Promise<string>;
 }
 
 export class QrCache {
   private readonly cache: LRUCache<string, string>;
+  private readonly draw: (content: string) => Promise<string>;
 
   constructor(options: QrCacheOptions = {}) {
+    const draw = options.draw ?? drawQr;
+    this.draw = draw;
     this.cache = new LRUCache<string, string>({
       max: options.maxEntries ?? 2000,
       maxSize: options.maxChars ?? 32_000_000,
       sizeCalculation: (svg) => svg.length,
       // Concurrent requests for one content share a single drawing.
-      fetchMethod: (content) => drawQr(content),
+      fetchMethod: (content) => draw(content),
     });
   }
 
   async svg(content: string): Promise<string> {
     const svg = await this.cache.fetch(content);
     // fetchMethod always returns a string; undefined only if the entry was aborted.
-    return svg ?? drawQr(content);
+    return svg ?? this.draw(content);
   }
 
   get size(): number {
