@@ -32,6 +32,7 @@ const en = {
   confirmations: '{count} of {required} confirmations',
   confirmingHint: 'Nothing more to send. This page updates by itself; you may close it.',
   transactions: 'Your transaction',
+  transactionsMany: 'Your transactions',
   expiredHint:
     'Do not send money to this request any more. If you paid after it expired, your money is not lost: contact {merchant}, who can credit or refund it.',
   underpaidHint:
@@ -75,6 +76,7 @@ const de: Catalog = {
   confirmingHint:
     'Sie müssen nichts mehr senden. Diese Seite aktualisiert sich selbst; Sie können sie schließen.',
   transactions: 'Ihre Transaktion',
+  transactionsMany: 'Ihre Transaktionen',
   expiredHint:
     'Senden Sie kein Geld mehr an diese Anforderung. Falls Sie nach Ablauf bezahlt haben, ist Ihr Geld nicht verloren: Wenden Sie sich an {merchant}, um es gutschreiben oder erstatten zu lassen.',
   underpaidHint:
@@ -113,6 +115,7 @@ const es: Catalog = {
   confirmations: '{count} de {required} confirmaciones',
   confirmingHint: 'No hace falta enviar nada más. Esta página se actualiza sola; puede cerrarla.',
   transactions: 'Su transacción',
+  transactionsMany: 'Sus transacciones',
   expiredHint:
     'No envíe más dinero a esta solicitud. Si pagó después de que caducara, su dinero no se pierde: contacte con {merchant}, que puede abonarlo o reembolsarlo.',
   underpaidHint:

@@ -62,7 +62,7 @@ function transactionList(t: Translate, transactions: PayerTransaction[]): string
         : `<li><a class="txid" href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(txid)}</a></li>`,
     )
     .join('');
-  return `<div class="transactions" id="transactions"><h2>${escapeHtml(t('transactions'))}</h2><ul>${items}</ul></div>`;
+  return `<div class="transactions" id="transactions"><h2>${escapeHtml(t(transactions.length > 1 ? 'transactionsMany' : 'transactions'))}</h2><ul>${items}</ul></div>`;
 }
 
 function backLink(t: Translate, s: PayerStatus): string {
