@@ -2,7 +2,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { type Payment, type ViewContext, isIssued } from '../payments/payment.js';
 import type { PaymentService } from '../payments/payment-service.js';
-import type { Config } from '../config/config.js';
+import type { NetworkName } from '../wallet/networks.js';
 import { CHECKOUT_CSS, CHECKOUT_JS } from '../checkout/assets.js';
 import { explorerTemplate } from '../checkout/explorer.js';
 import { contentSecurityPolicy } from '../checkout/content-security-policy.js';
@@ -29,9 +29,16 @@ export interface CheckoutRoutesOptions {
   qrCache?: QrCache;
 }
 
-/** The checkout's settings, from the configuration. */
+/** The settings the checkout reads (a structural slice of the configuration). */
+export interface CheckoutSettings {
+  network: NetworkName;
+  checkout: { explorerUrl?: string; frameAncestors: readonly string[] };
+  payments: { underpaymentToleranceBps: number };
+}
+
+/** The checkout's route options from its settings. */
 export function checkoutOptions(
-  config: Pick<Config, 'network' | 'checkout' | 'payments'>,
+  config: CheckoutSettings,
 ): Pick<CheckoutRoutesOptions, 'explorerUrl' | 'frameAncestors' | 'underpaymentToleranceBps'> {
   const explorerUrl = explorerTemplate(config.network, config.checkout.explorerUrl);
   return {
