@@ -1,4 +1,5 @@
 /** Static assets of the checkout page, served from memory with long cache lifetimes. */
+import { createHash } from 'node:crypto';
 
 // Colours meet WCAG AA (4.5:1) for text in both schemes: the wallet button is dark text on
 // bitcoin orange (8:1; white on it was 2.3:1), status colours are darkened in light mode and
@@ -137,3 +138,14 @@ export const CHECKOUT_JS = `(function () {
   pollLater();
 })();
 `;
+
+/**
+ * The assets' URLs carry a hash of their content: browsers cache them for an hour, and a page
+ * of a new release must not run with the previous release's script or style.
+ */
+function versioned(path: string, content: string): string {
+  return `${path}?v=${createHash('sha256').update(content).digest('hex').slice(0, 12)}`;
+}
+
+export const CHECKOUT_CSS_URL = versioned('/pay/assets/checkout.css', CHECKOUT_CSS);
+export const CHECKOUT_JS_URL = versioned('/pay/assets/checkout.js', CHECKOUT_JS);

@@ -6,6 +6,7 @@
  */
 import { formatBtc, satsToFiat } from '../pricing/amount.js';
 import type { RateRecord } from '../payments/payment.js';
+import { CHECKOUT_CSS_URL, CHECKOUT_JS_URL } from './assets.js';
 import { type Language, type Translate, translator } from './messages.js';
 import { type PayerStatus, type PayerTransaction, renderKey } from './payer-status.js';
 
@@ -27,7 +28,7 @@ function page(language: Language, title: string, body: string): string {
 <meta name="robots" content="noindex">
 <link rel="icon" href="data:,">
 <title>${escapeHtml(title)}</title>
-<link rel="stylesheet" href="/pay/assets/checkout.css">
+<link rel="stylesheet" href="${CHECKOUT_CSS_URL}">
 </head>
 <body>
 ${body}
@@ -183,7 +184,7 @@ export function renderCheckoutPage(input: CheckoutPageInput): string {
   ${phaseContent(s, t, qrSvg, rate)}
   </div>
 </main>
-<script src="/pay/assets/checkout.js" defer></script>`;
+<script src="${CHECKOUT_JS_URL}" defer></script>`;
   return page(language, t('title', { merchant: s.merchantName }), body);
 }
 

@@ -52,6 +52,9 @@ describe('checkout page', () => {
     expect(html).toContain('>Waiting for payment</p>');
     expect(html).toContain('Expires in 59:00');
     expect(html).toContain('data-final="false"');
+    // A new release's page never runs with the previous release's cached script or style.
+    expect(html).toMatch(/<script src="\/pay\/assets\/checkout\.js\?v=[0-9a-f]{12}" defer>/);
+    expect(html).toMatch(/href="\/pay\/assets\/checkout\.css\?v=[0-9a-f]{12}"/);
   });
 
   it('asks a partial payer for the rest, its QR and wallet link carrying the rest', () => {
