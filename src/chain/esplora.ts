@@ -13,7 +13,7 @@
  */
 import axios, { type AxiosInstance } from 'axios';
 import * as bitcoin from 'bitcoinjs-lib';
-import { type Config, esploraUrls } from '../config/config.js';
+import { type EsploraUrlSettings, esploraUrls } from './public-esplora.js';
 import { BITCOIN_NETWORKS, type NetworkName } from '../wallet/networks.js';
 import { parseVerifiedBlock } from './block.js';
 import type { RequestBudget } from './budget.js';
@@ -29,6 +29,16 @@ import {
   type TxStatus,
   type VerifiedBlock,
 } from './chain-source.js';
+
+/** The daemon settings an Esplora source is built from (a structural slice of its config). */
+export interface EsploraSettings extends EsploraUrlSettings {
+  chain: EsploraUrlSettings['chain'] & {
+    timeoutMs: number;
+    maxConcurrency: number;
+    retries: number;
+    bearerToken?: string;
+  };
+}
 
 export interface EsploraChainSourceOptions {
   /** Esplora API roots, e.g. `https://blockstream.info/api`; tried in order. */
@@ -393,9 +403,9 @@ export class EsploraChainSource implements ChainSource {
     });
   }
 
-  /** From the daemon's configuration (`chain.*`, public defaults for the network). */
+  /** From the daemon's settings (`chain.*`, public defaults for the network). */
   static fromConfig(
-    config: Config,
+    config: EsploraSettings,
     extra: Partial<EsploraChainSourceOptions> = {},
   ): EsploraChainSource {
     return new EsploraChainSource({
