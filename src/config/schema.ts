@@ -48,7 +48,7 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       required: ['host', 'port', 'readinessCacheSeconds', 'metricsCacheSeconds'],
       properties: {
-        host: { type: 'string', minLength: 1, description: 'the ops listener (keep it private)' },
+        host: { type: 'string', minLength: 1, description: 'the ops listener: keep it private' },
         port: {
           type: 'integer',
           minimum: 0,
@@ -114,7 +114,7 @@ export const CONFIG_SCHEMA = {
         derivationPath: {
           type: 'string',
           description:
-            "`m/84'/0'/0'` mainnet, `m/84'/1'/0'` others (purpose follows the script type)",
+            "`m/84'/0'/0'` mainnet, `m/84'/1'/0'` others; the purpose follows the script type",
         },
         masterFingerprint: { type: 'string', description: '8 hex, recorded on payments' },
         gapLimit: {
