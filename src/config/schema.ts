@@ -217,18 +217,19 @@ export const CONFIG_SCHEMA = {
       required: ['timeoutMs', 'maxAttempts'],
       properties: {
         url: { ...httpUrl, description: 'set with `webhooks.secrets`, or neither' },
+        // Before `secrets`: a typo equally close to both is told the old name, as it was.
+        secret: {
+          ...webhookSecret,
+          secret: true,
+          deprecated: true,
+          description: 'one secret, read as `secrets: [secret]`; warned at start',
+        },
         secrets: {
           type: 'array',
           minItems: 1,
           items: webhookSecret,
           secret: true,
           description: 'each ≥ 32 bytes; events are signed with the first (rotation: prepend)',
-        },
-        secret: {
-          ...webhookSecret,
-          secret: true,
-          deprecated: true,
-          description: 'one secret, read as `secrets: [secret]`; warned at start',
         },
         timeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
         maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
