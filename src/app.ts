@@ -9,7 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './api/admin-routes.js';
 import { swaggerOptions } from './api/openapi.js';
 import { version } from './version.js';
-import { ApiKeyVerifier } from './api/auth.js';
+import { type ApiKeyConfig, ApiKeyVerifier } from './api/auth.js';
 import { checkoutRoutes } from './api/checkout-routes.js';
 import { MAX_URL_LENGTH, clientErrorHandler, frameworkErrors } from './api/client-errors.js';
 import { ApiError } from './api/errors.js';
@@ -21,7 +21,6 @@ import { registerRateLimits } from './api/rate-limits.js';
 import { sweepsRoutes } from './api/sweeps-routes.js';
 import { usersRoutes } from './api/users-routes.js';
 import { webhookRoutes } from './api/webhooks-routes.js';
-import type { AppConfig } from './config/config.js';
 import type { Forwarder } from './forwarding/forwarder.js';
 import type { Ledger } from './ledger/ledger.js';
 import { registerHttpMetrics } from './observability/http-metrics.js';
@@ -33,9 +32,34 @@ import type { SweepRepository } from './storage/sweeps.js';
 import type { PaymentWatcher } from './watcher/payment-watcher.js';
 import type { WebhookOutbox } from './webhooks/outbox.js';
 
+/**
+ * The settings the HTTP application reads: a structural slice of the daemon's configuration,
+ * which the composition root passes as `appConfig(config)`. `wallet` is there only to be
+ * checked: it must come without `xprv`.
+ */
+export interface AppSettings {
+  http: { bodyLimitBytes: number; trustProxy: boolean; publicUrl: string };
+  packages: readonly { id: string }[];
+  rates: {
+    provider: string;
+    currencies: readonly string[];
+    fixed: Readonly<Record<string, string>>;
+  };
+  rateLimit: {
+    globalPerMinute: number;
+    createPerMinute: number;
+    debitPerMinute: number;
+    checkoutPerMinute: number;
+    failedAuthPerMinute: number;
+  };
+  auth: { apiKeys: readonly ApiKeyConfig[] };
+  checkout: { merchantName: string };
+  wallet: object;
+}
+
 export interface AppDeps {
   /** Without `wallet.xprv`: the HTTP layer never holds the private key (see appConfig). */
-  config: AppConfig;
+  config: AppSettings;
   payments: PaymentService;
   repo: PaymentRepository;
   ledger: Ledger;

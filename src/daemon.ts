@@ -8,13 +8,8 @@ import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
 import { RequestBudget, defaultRequestLimit } from './chain/budget.js';
 import { EsploraChainSource } from './chain/esplora.js';
-import {
-  type Config,
-  appConfig,
-  coldAccount,
-  esploraUrls,
-  webhookSecrets,
-} from './config/config.js';
+import { esploraUrls } from './chain/public-esplora.js';
+import { type Config, appConfig, coldAccount, webhookSecrets } from './config/config.js';
 import { Ledger } from './ledger/ledger.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
