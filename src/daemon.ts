@@ -15,7 +15,12 @@ import {
   esploraUrls,
   webhookSecrets,
 } from './config/config.js';
-import { Ledger } from './ledger/ledger.js';
+import { Ledger } from './storage/ledger.js';
+import { AccountingSource } from './storage/accounting-source.js';
+import { LeaseRepository } from './storage/leases.js';
+import { MetricCounts } from './storage/metric-counts.js';
+import { ReconcileRuns } from './storage/reconcile-runs.js';
+import { WalletUsage } from './storage/wallet-usage.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
 import { buildOpsApp } from './observability/ops-app.js';
@@ -264,9 +269,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       );
     }
     const metrics = new DaemonMetrics({
-      payments: repo.collection,
-      webhookEvents: outbox.collection,
-      sweeps: sweeps.sweeps,
+      counts: new MetricCounts(mongo.db),
       ...(chain instanceof EsploraChainSource && { chain }),
       budget,
       leading: () => loop.leading,
@@ -275,7 +278,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     });
     const holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const lease = new Lease(
-      mongo.db,
+      new LeaseRepository(mongo.db),
       'watcher',
       holder,
       config.watcher.leaseSeconds * 1000,
@@ -283,7 +286,8 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       watcherLog,
     );
     registerOperatorMetrics(metrics.registry, {
-      db: mongo.db,
+      usage: new WalletUsage(mongo.db),
+      runs: new ReconcileRuns(mongo.db),
       accountFingerprint: wallet.accountFingerprint,
       log: log.child({ component: 'metrics' }),
       ...(options.metricsCacheMs !== undefined && { cacheMs: options.metricsCacheMs }),
@@ -344,6 +348,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       payments,
       repo,
       ledger,
+      accounting: new AccountingSource(mongo.db),
       outbox,
       sweeps,
       forwarder,
