@@ -94,6 +94,25 @@ export interface ReconcileMismatch {
   entries: number;
 }
 
+/** A confirmed payment's credit to its user. */
+export interface PaymentCredit {
+  paymentId: string;
+  userId: string;
+  credits: number;
+  reason: string;
+  actor?: string;
+}
+
+/** A spend of `amount` (positive) credits, once per user and idempotency key. */
+export interface Debit {
+  userId: string;
+  amount: number;
+  idempotencyKey: string;
+  reason: string;
+  requestHash: string;
+  actor?: string;
+}
+
 /**
  * What the flows (the API, settlement, reconcile) need of the ledger; storage/ledger.ts keeps it
  * in MongoDB, exactly once per operation (see there).
@@ -102,24 +121,11 @@ export interface LedgerStore {
   /** Applies `op` exactly once per `opId`; a repeat returns the recorded entry as a replay. */
   apply(op: LedgerOp): Promise<Applied>;
   /** Credits a confirmed payment once, whoever calls and however often. */
-  creditPayment(input: {
-    paymentId: string;
-    userId: string;
-    credits: number;
-    reason: string;
-    actor?: string;
-  }): Promise<Applied>;
+  creditPayment(input: PaymentCredit): Promise<Applied>;
   /** Whether the debit with this idempotency key was applied (its retry is a replay). */
   hasDebit(userId: string, idempotencyKey: string): Promise<boolean>;
   /** Spends `amount` (positive) once per user and idempotency key; never below zero. */
-  debit(input: {
-    userId: string;
-    amount: number;
-    idempotencyKey: string;
-    reason: string;
-    requestHash: string;
-    actor?: string;
-  }): Promise<Applied>;
+  debit(input: Debit): Promise<Applied>;
   balance(userId: string): Promise<BalanceView>;
   /** A user's entries, newest first, `limit` of them before `beforeSeq` (exclusive). */
   entries(userId: string, limit: number, beforeSeq?: number): Promise<LedgerEntry[]>;

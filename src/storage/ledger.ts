@@ -16,9 +16,11 @@ import type { Collection, Db } from 'mongodb';
 import {
   type Applied,
   type BalanceView,
+  type Debit,
   type LedgerEntry,
   type LedgerOp,
   type LedgerStore,
+  type PaymentCredit,
   type ReconcileMismatch,
   type UserDoc,
   InsufficientBalanceError,
@@ -118,13 +120,7 @@ export class Ledger implements LedgerStore {
   }
 
   /** Credits a confirmed payment once, whoever calls and however often. */
-  async creditPayment(input: {
-    paymentId: string;
-    userId: string;
-    credits: number;
-    reason: string;
-    actor?: string;
-  }): Promise<Applied> {
+  async creditPayment(input: PaymentCredit): Promise<Applied> {
     return this.apply({
       opId: creditOpId(input.paymentId),
       userId: input.userId,
@@ -143,14 +139,7 @@ export class Ledger implements LedgerStore {
   }
 
   /** Spends `amount` (positive) once per user and idempotency key; never below zero. */
-  async debit(input: {
-    userId: string;
-    amount: number;
-    idempotencyKey: string;
-    reason: string;
-    requestHash: string;
-    actor?: string;
-  }): Promise<Applied> {
+  async debit(input: Debit): Promise<Applied> {
     if (!Number.isSafeInteger(input.amount) || input.amount < 1) {
       throw new RangeError(`a debit amount must be a positive safe integer`);
     }

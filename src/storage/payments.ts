@@ -23,7 +23,7 @@ import { isDuplicateKey } from './mongo.js';
 export { AddressTakenError, DuplicateIdempotencyKeyError };
 
 export class PaymentRepository implements PaymentStore {
-  readonly collection: Collection<Payment>;
+  private readonly collection: Collection<Payment>;
 
   constructor(db: Db) {
     this.collection = db.collection<Payment>('payments');
