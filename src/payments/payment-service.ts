@@ -8,9 +8,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ChainSource } from '../chain/chain-source.js';
 import type { RateProvider } from '../pricing/rates.js';
-import type { AddressCounter } from '../storage/address-counter.js';
 import type { WalletAccount } from '../wallet/account.js';
-import { AddressCheckUnavailableError, AddressIssuer, type IssuerLog } from './address-issuer.js';
+import {
+  AddressCheckUnavailableError,
+  AddressIssuer,
+  type IssuerLog,
+  type ReceiveIndexCounter,
+} from './address-issuer.js';
 import { type IssuedPayment, type Payment, isIssued } from './payment.js';
 import {
   AddressTakenError,
@@ -57,7 +61,7 @@ export class ChainTipUnavailableError extends Error {
 
 export interface PaymentServiceOptions {
   repo: PaymentStore;
-  counter: AddressCounter;
+  counter: ReceiveIndexCounter;
   wallet: WalletAccount;
   /** Every address is checked for chain history before it is issued. */
   chain: Pick<ChainSource, 'addressTransactions'>;
