@@ -22,11 +22,12 @@ import { sweepsRoutes } from './api/sweeps-routes.js';
 import { usersRoutes } from './api/users-routes.js';
 import { webhookRoutes } from './api/webhooks-routes.js';
 import type { Forwarder } from './forwarding/forwarder.js';
-import type { Ledger } from './ledger/ledger.js';
+import type { LedgerStore } from './ledger/ledger.js';
 import { registerHttpMetrics } from './observability/http-metrics.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './observability/request-id.js';
 import { healthzRoute } from './observability/ops-app.js';
 import type { PaymentService } from './payments/payment-service.js';
+import type { AccountingSource } from './storage/accounting-source.js';
 import type { PaymentRepository } from './storage/payments.js';
 import type { SweepRepository } from './storage/sweeps.js';
 import type { PaymentWatcher } from './watcher/payment-watcher.js';
@@ -62,7 +63,9 @@ export interface AppDeps {
   config: AppSettings;
   payments: PaymentService;
   repo: PaymentRepository;
-  ledger: Ledger;
+  ledger: LedgerStore;
+  /** The records behind the accounting exports. */
+  accounting: AccountingSource;
   outbox: WebhookOutbox;
   sweeps: SweepRepository;
   forwarder: Forwarder | undefined;
@@ -150,7 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(adminRoutes, { repo: deps.repo, watcher: deps.watcher, auth, view });
   await app.register(webhookRoutes, { outbox: deps.outbox, auth });
-  await app.register(exportRoutes, { db: deps.repo.collection.db, auth });
+  await app.register(exportRoutes, { accounting: deps.accounting, auth });
   await app.register(sweepsRoutes, {
     sweeps: deps.sweeps,
     forwarder: deps.forwarder,

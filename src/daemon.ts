@@ -10,7 +10,12 @@ import { RequestBudget, defaultRequestLimit } from './chain/budget.js';
 import { EsploraChainSource } from './chain/esplora.js';
 import { esploraUrls } from './chain/public-esplora.js';
 import { type Config, appConfig, coldAccount, webhookSecrets } from './config/config.js';
-import { Ledger } from './ledger/ledger.js';
+import { Ledger } from './storage/ledger.js';
+import { AccountingSource } from './storage/accounting-source.js';
+import { LeaseRepository } from './storage/leases.js';
+import { MetricCounts } from './storage/metric-counts.js';
+import { ReconcileRuns } from './storage/reconcile-runs.js';
+import { WalletUsage } from './storage/wallet-usage.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
 import { buildOpsApp } from './observability/ops-app.js';
@@ -259,9 +264,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       );
     }
     const metrics = new DaemonMetrics({
-      payments: repo.collection,
-      webhookEvents: outbox.collection,
-      sweeps: sweeps.sweeps,
+      counts: new MetricCounts(mongo.db),
       ...(chain instanceof EsploraChainSource && { chain }),
       budget,
       leading: () => loop.leading,
@@ -270,7 +273,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     });
     const holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const lease = new Lease(
-      mongo.db,
+      new LeaseRepository(mongo.db),
       'watcher',
       holder,
       config.watcher.leaseSeconds * 1000,
@@ -278,7 +281,8 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       watcherLog,
     );
     registerOperatorMetrics(metrics.registry, {
-      db: mongo.db,
+      usage: new WalletUsage(mongo.db),
+      runs: new ReconcileRuns(mongo.db),
       accountFingerprint: wallet.accountFingerprint,
       log: log.child({ component: 'metrics' }),
       ...(options.metricsCacheMs !== undefined && { cacheMs: options.metricsCacheMs }),
@@ -339,6 +343,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       payments,
       repo,
       ledger,
+      accounting: new AccountingSource(mongo.db),
       outbox,
       sweeps,
       forwarder,

@@ -7,8 +7,7 @@ import {
   adminView,
   isIssued,
 } from '../payments/payment.js';
-import { decodeCursor, nextCursor } from '../storage/cursor.js';
-import type { PaymentRepository } from '../storage/payments.js';
+import type { PaymentStore } from '../payments/payment-store.js';
 import {
   AlreadyCreditedError,
   type PaymentWatcher,
@@ -19,7 +18,7 @@ import { pageOf } from './schemas.js';
 import { ApiError, notFound } from './errors.js';
 
 export interface AdminRoutesOptions {
-  repo: PaymentRepository;
+  repo: PaymentStore;
   watcher: PaymentWatcher;
   auth: ApiKeyVerifier;
   view: ViewContext;
@@ -94,7 +93,7 @@ export async function adminRoutes(
       const q = request.query;
       const from = parseDate(q.from, 'from');
       const to = parseDate(q.to, 'to');
-      const items = await repo.search(
+      const page = await repo.search(
         {
           ...(q.status && { status: q.status }),
           ...(q.userId !== undefined && { userId: q.userId }),
@@ -106,11 +105,11 @@ export async function adminRoutes(
           ...(q.overpaid !== undefined && { overpaid: q.overpaid }),
         },
         q.limit,
-        q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+        q.cursor,
       );
       return {
-        items: items.map((p) => adminView(p, view)),
-        nextCursor: nextCursor(items, q.limit),
+        items: page.items.map((p) => adminView(p, view)),
+        nextCursor: page.nextCursor,
       };
     },
   );

@@ -3,15 +3,15 @@
  * streamed from a MongoDB cursor (see accounting/csv.ts for the format).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Db } from 'mongodb';
 import { type ExportKind, csvExport, exportFileName } from '../accounting/csv.js';
 import { ISO_DATE, parseRange } from '../accounting/range.js';
 import { LEDGER_COLUMNS, PAYMENT_COLUMNS } from '../accounting/rows.js';
+import type { AccountingSource } from '../storage/accounting-source.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { ApiError } from './errors.js';
 
 export interface ExportRoutesOptions {
-  db: Db;
+  accounting: AccountingSource;
   auth: ApiKeyVerifier;
 }
 
@@ -58,7 +58,7 @@ export async function exportRoutes(
           request.query,
           (field, message) => new ApiError(400, 'invalid_request', message, field),
         );
-        const { stream } = csvExport(options.db, kind, range);
+        const { stream } = csvExport(options.accounting, kind, range);
         stream.on('error', (err) => {
           request.log.error({ err }, `${kind} export failed half-way`);
         });

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import {
   InsufficientBalanceError,
-  type Ledger,
   type LedgerEntry,
+  type LedgerStore,
   LedgerConflictError,
 } from '../ledger/ledger.js';
 import type { ApiKeyVerifier } from './auth.js';
@@ -13,7 +13,7 @@ import { perMinute } from './rate-limits.js';
 import { createPaymentBody, idempotencyHeaders, pageOf, authenticatedErrors } from './schemas.js';
 
 export interface UsersRoutesOptions {
-  ledger: Ledger;
+  ledger: LedgerStore;
   auth: ApiKeyVerifier;
   /** Debits per minute per API key (its own limit, instead of the global one). */
   debitPerMinute?: number;

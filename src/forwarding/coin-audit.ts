@@ -6,7 +6,7 @@
  */
 import type { ChainSource } from '../chain/chain-source.js';
 import type { AddressCounter } from '../storage/address-counter.js';
-import type { PaymentRepository } from '../storage/payments.js';
+import type { PaymentStore } from '../payments/payment-store.js';
 import { type SweepRepository, type SweepState, outpointKey } from '../storage/sweeps.js';
 import type { WalletAccount } from '../wallet/account.js';
 
@@ -37,7 +37,7 @@ export interface CoinAudit {
 export interface CoinAuditDeps {
   wallet: WalletAccount;
   chain: ChainSource;
-  repo: PaymentRepository;
+  repo: PaymentStore;
   sweeps: SweepRepository;
   counter: AddressCounter;
 }

@@ -26,3 +26,9 @@ export function isDuplicateKey(err: unknown, field?: string): boolean {
   if (keyPattern) return field in keyPattern;
   return err.message.includes(field);
 }
+
+/**
+ * An open database, as the composition roots (the daemon, the CLI) hand it to the storage
+ * classes: code outside storage/ passes it along and never queries it.
+ */
+export type Database = Db;

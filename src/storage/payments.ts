@@ -9,26 +9,21 @@ import type {
   PaymentStatus,
 } from '../payments/payment.js';
 import type { CreditDue, TrackedState } from '../payments/state-machine.js';
+import {
+  AddressTakenError,
+  DuplicateIdempotencyKeyError,
+  type PaymentPage,
+  type PaymentSearch,
+  type PaymentStore,
+} from '../payments/payment-store.js';
 import { type PaymentChange, outboxRefsFor } from '../payments/sweep-recording.js';
-import { type PageCursor, afterCursor } from './cursor.js';
+import { afterCursor, decodeCursor, nextCursor } from './cursor.js';
 import { isDuplicateKey } from './mongo.js';
 
-export class DuplicateIdempotencyKeyError extends Error {
-  constructor() {
-    super('a payment with this idempotency key exists');
-    this.name = 'DuplicateIdempotencyKeyError';
-  }
-}
+export { AddressTakenError, DuplicateIdempotencyKeyError };
 
-export class AddressTakenError extends Error {
-  constructor(readonly address: string) {
-    super(`address ${address} is already used by another payment`);
-    this.name = 'AddressTakenError';
-  }
-}
-
-export class PaymentRepository {
-  readonly collection: Collection<Payment>;
+export class PaymentRepository implements PaymentStore {
+  private readonly collection: Collection<Payment>;
 
   constructor(db: Db) {
     this.collection = db.collection<Payment>('payments');
@@ -117,15 +112,29 @@ export class PaymentRepository {
     return res.deletedCount === 1;
   }
 
-  async listByUser(userId: string, limit: number, cursor?: PageCursor): Promise<IssuedPayment[]> {
+  async listByUser(userId: string, limit: number, cursor?: string): Promise<PaymentPage> {
     const filter: Filter<Payment> = { userId, address: { $exists: true } };
-    if (cursor) Object.assign(filter, afterCursor(cursor));
-    const docs = await this.collection
+    if (cursor !== undefined) Object.assign(filter, afterCursor(decodeCursor(cursor)));
+    const items = (await this.collection
       .find(filter)
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
-      .toArray();
-    return docs as IssuedPayment[];
+      .toArray()) as IssuedPayment[];
+    return { items, nextCursor: nextCursor(items, limit) };
+  }
+
+  /**
+   * Every issued payment's address and network (or those created since `createdSince`),
+   * streamed in large batches: the watcher's in-memory set of issued addresses.
+   */
+  issuedAddresses(createdSince?: Date): AsyncIterable<Pick<Payment, 'address' | 'network'>> {
+    const filter = createdSince
+      ? { createdAt: { $gte: createdSince }, address: { $exists: true } }
+      : { address: { $exists: true } };
+    return this.collection.find(filter, {
+      projection: { _id: 0, address: 1, network: 1 },
+      batchSize: 10_000,
+    }) as AsyncIterable<Pick<Payment, 'address' | 'network'>>;
   }
 
   /** Payments the watcher still polls. */
@@ -332,20 +341,7 @@ export class PaymentRepository {
   }
 
   /** Admin listing: filters, newest first, at most `limit`. */
-  async search(
-    filter: {
-      status?: PaymentStatus;
-      userId?: string;
-      from?: Date;
-      to?: Date;
-      late?: boolean;
-      needsReview?: boolean;
-      manual?: boolean;
-      overpaid?: boolean;
-    },
-    limit: number,
-    cursor?: PageCursor,
-  ): Promise<IssuedPayment[]> {
+  async search(filter: PaymentSearch, limit: number, cursor?: string): Promise<PaymentPage> {
     const query: Filter<Payment> = { address: { $exists: true } };
     if (filter.status) query.status = filter.status;
     if (filter.userId) query.userId = filter.userId;
@@ -359,13 +355,13 @@ export class PaymentRepository {
     if (filter.needsReview !== undefined) query.needsReview = filter.needsReview;
     if (filter.manual !== undefined) query.manual = filter.manual;
     if (filter.overpaid !== undefined) query.overpaidSats = filter.overpaid ? { $gt: 0 } : 0;
-    if (cursor) Object.assign(query, afterCursor(cursor));
-    const docs = await this.collection
+    if (cursor !== undefined) Object.assign(query, afterCursor(decodeCursor(cursor)));
+    const items = (await this.collection
       .find(query)
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
-      .toArray();
-    return docs as IssuedPayment[];
+      .toArray()) as IssuedPayment[];
+    return { items, nextCursor: nextCursor(items, limit) };
   }
 
   /** Payments that have (or may still get) outputs to sweep. */

@@ -74,6 +74,17 @@ export class WalletUsage {
     if (batch.length > 0) yield* await this.unswept(batch);
   }
 
+  /** When the account's first payment was created (undefined before the first). */
+  async firstPaymentAt(accountFingerprint: string): Promise<Date | undefined> {
+    const first = await this.payments
+      .find({ 'derivation.accountFingerprint': accountFingerprint })
+      .project<{ createdAt: Date }>({ createdAt: 1 })
+      .sort({ createdAt: 1 })
+      .limit(1)
+      .next();
+    return first?.createdAt;
+  }
+
   /** The sum of hotAddresses() in sats. */
   async hotSats(accountFingerprint: string): Promise<number> {
     let total = 0;

@@ -17,7 +17,7 @@ import { checkDifficultyTransition } from '../chain/block.js';
 import type { IssuedPayment } from '../payments/payment.js';
 import type { PaidOutput } from '../payments/state-machine.js';
 import type { ChainStateStore, ScanState, StoredHeader } from '../storage/chain-state.js';
-import type { PaymentRepository } from '../storage/payments.js';
+import type { PaymentStore } from '../payments/payment-store.js';
 import { BITCOIN_NETWORKS, type NetworkName } from '../wallet/networks.js';
 import { LeaseLostError } from './lease-lost.js';
 import { scanFailpoint } from './scan-failpoints.js';
@@ -208,7 +208,7 @@ function unconfirmIn(
 export interface BlockScanDeps {
   chain: ChainSource;
   store: ChainStateStore;
-  repo: PaymentRepository;
+  repo: PaymentStore;
   watched: WatchedSet;
   updater: PaymentUpdater;
   network: NetworkName;

@@ -15,7 +15,7 @@ import {
   type WebhookType,
   evaluatePayment,
 } from '../payments/state-machine.js';
-import type { PaymentRepository } from '../storage/payments.js';
+import type { PaymentStore } from '../payments/payment-store.js';
 import type { WatcherLog } from './payment-watcher.js';
 
 /** An output as the chain shows it now; `firstSeenAt` and `late` are kept from the stored one. */
@@ -123,7 +123,7 @@ export interface UpdateOptions {
 }
 
 export interface PaymentUpdaterDeps {
-  repo: PaymentRepository;
+  repo: PaymentStore;
   policy: Policy;
   log: WatcherLog;
   now: () => Date;

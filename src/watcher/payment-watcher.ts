@@ -13,12 +13,12 @@ import {
   type ChainTransaction,
 } from '../chain/chain-source.js';
 import type { ForwardReport, Forwarder } from '../forwarding/forwarder.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { LedgerStore } from '../ledger/ledger.js';
 import type { IssuedPayment, ViewContext } from '../payments/payment.js';
 import { isIssued, merchantView } from '../payments/payment.js';
 import type { CreditDue, Policy } from '../payments/state-machine.js';
 import type { ChainStateStore, ScanState, StoredHeader } from '../storage/chain-state.js';
-import type { PaymentRepository } from '../storage/payments.js';
+import type { PaymentStore } from '../payments/payment-store.js';
 import type { NetworkName } from '../wallet/networks.js';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
@@ -70,12 +70,12 @@ export interface ScanSettings {
 }
 
 export interface WatcherDeps {
-  repo: PaymentRepository;
+  repo: PaymentStore;
   chain: ChainSource;
   /** The scan position and header chain. */
   chainState: ChainStateStore;
   scan: ScanSettings;
-  ledger: Ledger;
+  ledger: LedgerStore;
   outbox: WebhookOutbox;
   /** Absent when no webhook URL is configured: events still go to the outbox. */
   dispatcher?: WebhookDispatcher;
@@ -176,7 +176,7 @@ export class PaymentWatcher {
       log: deps.log,
       now: this.now,
     });
-    this.watched = new WatchedSet(deps.repo.collection);
+    this.watched = new WatchedSet(deps.repo);
     this.scanner = new BlockScanner({
       chain: deps.chain,
       store: deps.chainState,

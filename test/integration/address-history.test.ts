@@ -162,7 +162,9 @@ describe('issuing addresses', () => {
     const skipped = logs.find('receive address already has chain history; index skipped');
     expect(skipped.map((r) => r.index)).toEqual([next, next + 1]);
     for (const c of coins)
-      expect(await d.repo.collection.countDocuments({ address: c.address })).toBe(0);
+      expect(
+        await d.mongo.db.collection<Payment>('payments').countDocuments({ address: c.address }),
+      ).toBe(0);
   });
 
   it("stamps creations with the block scan's height, asking the chain for no tip", async () => {
@@ -185,7 +187,7 @@ describe('issuing addresses', () => {
 
   it('answers 503 in the error shape and writes nothing while the chain cannot be asked', async () => {
     const before = await d.counter.peek(d.wallet.accountFingerprint);
-    const paymentsBefore = await d.repo.collection.countDocuments();
+    const paymentsBefore = await d.mongo.db.collection<Payment>('payments').countDocuments();
     await lab.faults(profile, { rate5xx: 1, pathPattern: '^/address/' });
     const res = await d.app.inject({
       method: 'POST',
@@ -199,7 +201,7 @@ describe('issuing addresses', () => {
       message: expect.any(String) as unknown,
     });
     expect(res.headers['retry-after']).toBeDefined();
-    expect(await d.repo.collection.countDocuments()).toBe(paymentsBefore);
+    expect(await d.mongo.db.collection<Payment>('payments').countDocuments()).toBe(paymentsBefore);
     // The index allocated for the check was given back: no gap in the wallet.
     expect(await d.counter.peek(d.wallet.accountFingerprint)).toBe(before);
 
@@ -244,7 +246,9 @@ describe('money older than the payment', () => {
     await lab.pay(p.address, 25_000);
     await lab.mine(3);
     const createdAtHeight = (await lab.tipHeight()) + 1;
-    await d.repo.collection.updateOne({ _id: p.id }, { $set: { createdAtHeight } });
+    await d.mongo.db
+      .collection<Payment>('payments')
+      .updateOne({ _id: p.id }, { $set: { createdAtHeight } });
 
     await d.watcher.runCycle();
     await lab.mine(3);
