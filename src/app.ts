@@ -28,9 +28,9 @@ import { registerHttpMetrics } from './observability/http-metrics.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './observability/request-id.js';
 import { healthzRoute } from './observability/ops-app.js';
 import type { PaymentService } from './payments/payment-service.js';
+import type { Settlement } from './settlement/settlement.js';
 import type { PaymentRepository } from './storage/payments.js';
 import type { SweepRepository } from './storage/sweeps.js';
-import type { PaymentWatcher } from './watcher/payment-watcher.js';
 import type { WebhookOutbox } from './webhooks/outbox.js';
 
 export interface AppDeps {
@@ -42,7 +42,8 @@ export interface AppDeps {
   outbox: WebhookOutbox;
   sweeps: SweepRepository;
   forwarder: Forwarder | undefined;
-  watcher: PaymentWatcher;
+  /** Crediting and the admin's "check now" / "confirm by hand". */
+  settlement: Settlement;
   /** Where the public app's HTTP request metrics go (the ops listener serves them). */
   metricsRegistry?: Registry;
   /** The chain tip height, for admin actions outside a watcher cycle ("forward now"). */
@@ -124,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth,
     debitPerMinute: config.rateLimit.debitPerMinute,
   });
-  await app.register(adminRoutes, { repo: deps.repo, watcher: deps.watcher, auth, view });
+  await app.register(adminRoutes, { repo: deps.repo, settlement: deps.settlement, auth, view });
   await app.register(webhookRoutes, { outbox: deps.outbox, auth });
   await app.register(exportRoutes, { db: deps.repo.collection.db, auth });
   await app.register(sweepsRoutes, {
