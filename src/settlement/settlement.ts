@@ -15,7 +15,6 @@ import {
   merchantView,
 } from '../payments/payment.js';
 import type { PaymentRepository } from '../storage/payments.js';
-import type { WatcherLog } from '../watcher/watcher-log.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
 import { AlreadyCreditedError, PaymentNotFoundError } from './settlement-errors.js';
 
@@ -27,6 +26,13 @@ export interface PaymentCheck {
   check(payment: IssuedPayment, tipHeight: number): Promise<'unchanged' | 'changed'>;
 }
 
+/** What settlement writes to the log (pino's shape). */
+export interface SettlementLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
 export interface SettlementDeps {
   repo: PaymentRepository;
   ledger: Pick<Ledger, 'creditPayment'>;
@@ -34,7 +40,7 @@ export interface SettlementDeps {
   view: ViewContext;
   /** The admin's "check now"; absent where nobody checks (the settlement steps still run). */
   check?: PaymentCheck;
-  log: WatcherLog;
+  log: SettlementLog;
   now?: () => Date;
 }
 
