@@ -1,37 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { Payment } from '../../src/payments/payment.js';
-import { initialTrackedState } from '../../src/payments/state-machine.js';
 import {
   sweepBroadcast,
   sweepConfirmed,
   sweepKindOf,
   sweepNeedsReview,
 } from '../../src/payments/sweep-recording.js';
+import { paymentFixture } from '../support/payment-fixture.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const TX_A = 'a'.repeat(64);
 const TX_B = 'b'.repeat(64);
 
-function payment(overrides: Partial<Payment> = {}): Payment {
-  return {
-    ...initialTrackedState(),
-    _id: 'pay_1',
-    userId: 'u',
-    network: 'regtest',
-    version: 3,
-    outbox: [],
-    requiredConfirmations: 1,
-    createdAt: NOW,
-    expiresAt: NOW,
-    createdBy: 'k',
-    requestHash: 'h',
-    events: [],
-    amountSats: 20_000,
-    credits: 1,
-    price: { amount: '20000', currency: 'SAT' },
-    ...overrides,
-  };
-}
+const payment = paymentFixture;
 
 const credited = { state: 'done' as const, credits: 1, basisSats: 20_000, dueAt: NOW };
 

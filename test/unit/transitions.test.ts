@@ -4,32 +4,13 @@ import { confirmManually } from '../../src/payments/manual-confirmation.js';
 import type { Payment } from '../../src/payments/payment.js';
 import type { PaymentChange } from '../../src/payments/payment-change.js';
 import { outboxRefs } from '../../src/payments/payment-events.js';
-import { initialTrackedState } from '../../src/payments/state-machine.js';
 import { sweepBroadcast } from '../../src/payments/sweep-recording.js';
+import { paymentFixture } from '../support/payment-fixture.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const LATER = new Date('2026-01-01T00:05:00Z');
 
-function payment(overrides: Partial<Payment> = {}): Payment {
-  return {
-    ...initialTrackedState(),
-    _id: 'pay_1',
-    userId: 'u',
-    network: 'regtest',
-    version: 3,
-    outbox: [],
-    requiredConfirmations: 1,
-    createdAt: NOW,
-    expiresAt: NOW,
-    createdBy: 'k',
-    requestHash: 'h',
-    events: [],
-    amountSats: 20_000,
-    credits: 7,
-    price: { amount: '20000', currency: 'SAT' },
-    ...overrides,
-  };
-}
+const payment = (overrides: Partial<Payment> = {}) => paymentFixture({ credits: 7, ...overrides });
 
 /** Applies a change the way the repository does: fields set, events appended, version moved on. */
 function apply(p: Payment, change: PaymentChange | null): Payment {
