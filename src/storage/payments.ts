@@ -374,8 +374,7 @@ export class PaymentRepository {
 
   /**
    * What a sweep did to a payment (see payments/sweep-recording.ts). False if the payment does
-   * not exist.
-   * @deprecated use `applyDecided`; kept while forwarding moves over.
+   * not exist. The forwarder's name for `applyDecided`, kept until forwarding calls that.
    */
   async applySweepChange(
     id: string,
