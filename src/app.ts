@@ -28,9 +28,9 @@ import { REQUEST_ID_HEADER, requestIdFor } from './observability/request-id.js';
 import { healthzRoute } from './observability/ops-app.js';
 import type { PaymentService } from './payments/payment-service.js';
 import type { AccountingSource } from './storage/accounting-source.js';
+import type { Settlement } from './settlement/settlement.js';
 import type { PaymentRepository } from './storage/payments.js';
 import type { SweepRepository } from './storage/sweeps.js';
-import type { PaymentWatcher } from './watcher/payment-watcher.js';
 import type { WebhookOutbox } from './webhooks/outbox.js';
 
 /**
@@ -69,7 +69,8 @@ export interface AppDeps {
   outbox: WebhookOutbox;
   sweeps: SweepRepository;
   forwarder: Forwarder | undefined;
-  watcher: PaymentWatcher;
+  /** Crediting and the admin's "check now" / "confirm by hand". */
+  settlement: Settlement;
   /** Where the public app's HTTP request metrics go (the ops listener serves them). */
   metricsRegistry?: Registry;
   /** The chain tip height, for admin actions outside a watcher cycle ("forward now"). */
@@ -151,7 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth,
     debitPerMinute: config.rateLimit.debitPerMinute,
   });
-  await app.register(adminRoutes, { repo: deps.repo, watcher: deps.watcher, auth, view });
+  await app.register(adminRoutes, { repo: deps.repo, settlement: deps.settlement, auth, view });
   await app.register(webhookRoutes, { outbox: deps.outbox, auth });
   await app.register(exportRoutes, { accounting: deps.accounting, auth });
   await app.register(sweepsRoutes, {

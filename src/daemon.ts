@@ -41,6 +41,7 @@ import { SweepRepository } from './storage/sweeps.js';
 import { WalletAccount } from './wallet/account.js';
 import { parseExtendedKey } from './wallet/extended-key.js';
 import { Lease } from './watcher/lease.js';
+import { Settlement } from './settlement/settlement.js';
 import { PaymentWatcher } from './watcher/payment-watcher.js';
 import { WatcherLoop } from './watcher/watcher-loop.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
@@ -143,6 +144,9 @@ export interface Daemon extends DaemonServices {
   chain: ChainSource;
   /** Chain API requests of this process over the last hour (and the limit). */
   budget: RequestBudget;
+  watcher: PaymentWatcher;
+  /** Sends due webhooks; absent when no webhook URL is configured. */
+  dispatcher: WebhookDispatcher | undefined;
   loop: WatcherLoop;
   close(): Promise<void>;
 }
@@ -287,7 +291,20 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       log: log.child({ component: 'metrics' }),
       ...(options.metricsCacheMs !== undefined && { cacheMs: options.metricsCacheMs }),
     });
-    const watcher = new PaymentWatcher({
+    const settlement: Settlement = new Settlement({
+      repo,
+      ledger,
+      outbox,
+      view,
+      // The admin's "check now" re-reads the chain through the watcher's address check.
+      check: {
+        tipHeight: (): Promise<number> => watcher.tipHeight(),
+        check: (payment, tipHeight) => watcher.check(payment, tipHeight),
+      },
+      log: watcherLog,
+      now,
+    });
+    const watcher: PaymentWatcher = new PaymentWatcher({
       repo,
       chain,
       chainState,
@@ -300,13 +317,10 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
         mempoolNewPaymentMs: config.watcher.mempoolNewPaymentSeconds * 1000,
         intervalMs: config.watcher.intervalSeconds * 1000,
       },
-      ledger,
-      outbox,
-      ...(dispatcher && { dispatcher }),
+      settlement,
       ...(forwarder && { forwarder }),
       budget,
       policy: policyFrom(config),
-      view,
       concurrency: config.watcher.concurrency,
       log: watcherLog,
       now,
@@ -323,6 +337,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       onTickSkipped: () => {
         metrics.observeSkippedTick();
       },
+      ...(dispatcher && { dispatcher }),
     });
     const probeChain = options.chain ?? readinessChain(config, budget);
     const readiness = new Readiness({
@@ -347,7 +362,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       outbox,
       sweeps,
       forwarder,
-      watcher,
+      settlement,
       chainTipHeight: scanHeight,
     };
     // The HTTP layer never holds the private key: only the forwarder (above) has it.
@@ -376,6 +391,8 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       counter,
       chain,
       budget,
+      watcher,
+      dispatcher,
       loop,
       async close() {
         await loop.stop();

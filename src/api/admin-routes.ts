@@ -10,16 +10,16 @@ import {
 import type { PaymentStore } from '../payments/payment-store.js';
 import {
   AlreadyCreditedError,
-  type PaymentWatcher,
   PaymentNotFoundError,
-} from '../watcher/payment-watcher.js';
+  type Settlement,
+} from '../settlement/settlement.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { pageOf } from './schemas.js';
 import { ApiError, notFound } from './errors.js';
 
 export interface AdminRoutesOptions {
   repo: PaymentStore;
-  watcher: PaymentWatcher;
+  settlement: Pick<Settlement, 'checkNow' | 'confirmManually'>;
   auth: ApiKeyVerifier;
   view: ViewContext;
 }
@@ -54,7 +54,7 @@ export async function adminRoutes(
   app: FastifyInstance,
   options: AdminRoutesOptions,
 ): Promise<void> {
-  const { repo, watcher, auth, view } = options;
+  const { repo, settlement, auth, view } = options;
   const admin = auth.require('admin');
 
   app.get<{ Querystring: ListQuery }>(
@@ -173,10 +173,13 @@ export async function adminRoutes(
       const { force = false, reason } = request.body ?? {};
       const adminId = request.principal?.id ?? 'unknown';
       try {
-        if (!force) return adminView(await watcher.checkNow(request.params.id), view);
+        if (!force) return adminView(await settlement.checkNow(request.params.id), view);
         if (reason === undefined)
           throw new ApiError(400, 'invalid_request', 'reason is required with force', 'reason');
-        return adminView(await watcher.confirmManually(request.params.id, adminId, reason), view);
+        return adminView(
+          await settlement.confirmManually(request.params.id, adminId, reason),
+          view,
+        );
       } catch (err) {
         if (err instanceof PaymentNotFoundError) throw notFound('payment');
         if (err instanceof AlreadyCreditedError)

@@ -3,16 +3,8 @@
  * depend on: what they read and write of payments. storage/payments.ts keeps it in MongoDB, where
  * unique indexes enforce the address and idempotency-key rules below.
  */
-import type {
-  Derivation,
-  IssuedPayment,
-  OutboxRef,
-  Payment,
-  PaymentEvent,
-  PaymentStatus,
-} from './payment.js';
-import type { CreditDue, TrackedState } from './state-machine.js';
-import type { PaymentChange } from './sweep-recording.js';
+import type { Derivation, IssuedPayment, Payment, PaymentStatus } from './payment.js';
+import type { PaymentChange } from './payment-change.js';
 
 export class DuplicateIdempotencyKeyError extends Error {
   constructor() {
@@ -71,23 +63,21 @@ export interface PaymentStore {
   markViewed(id: string, now: Date, throttleMs: number): Promise<void>;
   anyIssued(): Promise<boolean>;
   listWatchingCreatedBefore(before: Date): Promise<IssuedPayment[]>;
-  /** Writes `next` if nobody wrote since `payment.version`; null when another writer did. */
-  applyTrackedState(
-    payment: Payment,
-    next: TrackedState,
-    events: PaymentEvent[],
-    outbox: OutboxRef[],
-    now: Date,
-    evaluatedHeight?: number,
-  ): Promise<Payment | null>;
-  forceConfirm(
-    payment: Payment,
-    credit: CreditDue,
-    event: PaymentEvent,
-    outbox: OutboxRef[],
-  ): Promise<Payment | null>;
+  /**
+   * Writes a transition's change if nobody wrote since `payment.version` was read; null when
+   * another writer got there first.
+   */
+  applyChange(payment: Payment, change: PaymentChange): Promise<Payment | null>;
+  /**
+   * Reads, decides and applies guarded on the version, deciding again after a lost race; throws
+   * PaymentChangeConflictError when the payment keeps changing.
+   */
+  applyDecided(
+    id: string,
+    decide: (payment: Payment) => PaymentChange | null,
+    attempts?: number,
+  ): Promise<'changed' | 'unchanged' | 'missing'>;
   listCreditDue(id?: string): Promise<Payment[]>;
-  markCreditDone(id: string, entryId: string, now: Date): Promise<boolean>;
   listWithOutbox(id?: string): Promise<Payment[]>;
   removeFromOutbox(id: string, refId: string): Promise<void>;
   /** Admin listing: filters, newest first; `cursor` is a page's `nextCursor`. */

@@ -2,40 +2,18 @@
 import { formatBtc, formatBtcShort } from '../pricing/amount.js';
 import type { NetworkName } from '../wallet/networks.js';
 import type { ScriptType } from '../wallet/extended-key.js';
+import type { OutboxRef, PaymentEvent } from './payment-events.js';
 import type { Quote } from './quote.js';
-import type { TrackedState, WebhookType } from './state-machine.js';
+import type { TrackedState } from './tracked-state.js';
 
-export const PAYMENT_STATUSES = [
-  'pending',
-  'confirming',
-  'confirmed',
-  'forwarded',
-  'expired',
-  'underpaid',
-] as const;
-export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
-
-export interface PaymentEvent {
-  at: Date;
-  type: string;
-  cause: string;
-  from?: PaymentStatus;
-  to?: PaymentStatus;
-  actor?: string;
-}
-
-export interface PriceRecord {
-  amount: string;
-  /** SAT, BTC or a fiat code */
-  currency: string;
-}
-
-export interface RateRecord {
-  currency: string;
-  rate: string;
-  source: string;
-  fetchedAt: Date;
-}
+export {
+  PAYMENT_STATUSES,
+  type OutboxRef,
+  type PaymentEvent,
+  type PaymentEventType,
+  type PaymentStatus,
+} from './payment-events.js';
+export type { PriceRecord, RateRecord } from './price.js';
 
 export interface Derivation {
   index: number;
@@ -43,12 +21,6 @@ export interface Derivation {
   scriptType: ScriptType;
   accountFingerprint: string;
   masterFingerprint?: string;
-}
-
-/** A webhook waiting to be copied into the outbox; written atomically with the change it reports. */
-export interface OutboxRef {
-  id: string;
-  type: WebhookType;
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   minorUnits,
 } from '../pricing/amount.js';
 import type { RateProvider } from '../pricing/rates.js';
-import type { PriceRecord, RateRecord } from './payment.js';
+import type { PriceRecord, RateRecord } from './price.js';
 
 export class PaymentInputError extends Error {
   constructor(

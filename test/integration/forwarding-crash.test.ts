@@ -208,7 +208,7 @@ describe('a sweep left building by a process that died', () => {
       const tip = await lab.tipHeight();
       const [issued] = await d.repo.listWatching();
       await d.watcher.check(issued!, tip);
-      await d.watcher.creditDue();
+      await d.settlement.creditDue();
       const payment = (await d.repo.findById(made[0]!.id))!;
       expect(payment).toMatchObject({ status: 'confirmed', watching: false });
       // What another process that died right after claiming the coins leaves behind.

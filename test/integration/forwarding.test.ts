@@ -114,7 +114,7 @@ describe('sweeping in sign mode', () => {
     try {
       await paidPayments(lab, d, [43_000, 44_000]);
       // Credit first, then race only the sweeping step.
-      await d.watcher.creditDue();
+      await d.settlement.creditDue();
       const tip = await lab.tipHeight();
       await Promise.all([
         d.forwarder!.sweepDue(tip, { force: false }),
@@ -364,7 +364,7 @@ describe('secrets in logs and responses', () => {
       await lab.pay(created.address, 55_000);
       await lab.mine(3);
       await d.watcher.runCycle();
-      await d.watcher.deliverWebhooks();
+      await d.loop.deliverWebhooks();
       await lab.mine(1);
       await d.watcher.runCycle();
       expect((await sweeps(d))[0]?.state).toBe('confirmed');
