@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BIP32Interface } from 'bip32';
 import { BroadcastRejectedError, type ChainSource } from '../chain/chain-source.js';
+import { outpointKey } from '../chain/outpoint.js';
 import type { Config } from '../config/config.js';
 import type { IssuedPayment, Payment } from '../payments/payment.js';
 import { confirmationsOf } from '../payments/state-machine.js';
@@ -31,31 +32,29 @@ import {
 } from '../payments/sweep-recording.js';
 import type { AddressCounter } from '../storage/address-counter.js';
 import type { PaymentRepository } from '../storage/payments.js';
-import {
-  type Sweep,
-  type SweepInputRecord,
-  type SweepRepository,
-  type SweepState,
-  outpointKey,
-} from '../storage/sweeps.js';
 import type { WalletAccount } from '../wallet/account.js';
 import type { NetworkName } from '../wallet/networks.js';
 import type { WatcherLog } from '../watcher/payment-watcher.js';
 import { auditCoins } from './coin-audit.js';
 import { ColdDestination, type Destination, DestinationMismatchError } from './cold-destination.js';
 import { failpoint } from './failpoints.js';
-import { type InputSpend, LIVE, bumpPending, familyOf, inputSpendOf } from './sweep-family.js';
 import {
-  type SweepPlan,
-  SweepError,
-  acceptSignedSweep,
-  buildSweepPsbt,
-  checkSignedPaysOnly,
-  chooseFeeRate,
-  planReplacement,
-  planSweep,
-  signSweep,
-} from './sweep-tx.js';
+  LIVE,
+  SWEPT,
+  type Sweep,
+  type SweepInputRecord,
+  SweepNotFoundError,
+  SweepStateError,
+  type SweepState,
+} from './sweep.js';
+import { type InputSpend, bumpPending, familyOf, inputSpendOf } from './sweep-family.js';
+import type { SweepStore } from './sweep-store.js';
+import { chooseFeeRate } from './tx/fee-rate.js';
+import { type SweepPlan, planReplacement, planSweep } from './tx/plan.js';
+import { buildSweepPsbt } from './tx/psbt.js';
+import { signSweep } from './tx/sign.js';
+import { SweepError } from './tx/sweep-error.js';
+import { acceptSignedSweep, checkSignedPaysOnly } from './tx/verify.js';
 
 export type { Destination } from './cold-destination.js';
 
@@ -63,7 +62,7 @@ export type ForwardingSettings = Config['forwarding'];
 
 export interface ForwarderDeps {
   repo: PaymentRepository;
-  sweeps: SweepRepository;
+  sweeps: SweepStore;
   chain: ChainSource;
   wallet: WalletAccount;
   /** The account's private node, in sign mode only. Never logged, never stored. */
@@ -81,20 +80,6 @@ export interface ForwardReport {
   bumped: number;
   waiting?: string;
   errors: number;
-}
-
-/** A coin in a sweep in one of these states has left (or is leaving) the hot wallet. */
-const SWEPT: SweepState[] = ['broadcast', 'confirmed'];
-
-export class SweepStateError extends Error {
-  constructor(
-    readonly sweepId: string,
-    readonly state: SweepState,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SweepStateError';
-  }
 }
 
 /** The chain tip is not known yet (no cycle ran in this process, and the caller gave none). */
@@ -471,7 +456,7 @@ export class Forwarder {
 
   private async awaitingSignature(sweepId: string): Promise<Sweep> {
     const sweep = await this.deps.sweeps.get(sweepId);
-    if (!sweep) throw new SweepStateError(sweepId, 'abandoned', `sweep ${sweepId} not found`);
+    if (!sweep) throw new SweepNotFoundError(sweepId);
     if (sweep.state !== 'awaiting_signature') {
       throw new SweepStateError(
         sweepId,

@@ -11,7 +11,7 @@ import type { Collection, Document } from 'mongodb';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EsploraChainSource, EsploraStats } from '../chain/esplora.js';
 import { PAYMENT_STATUSES, type Payment } from '../payments/payment.js';
-import { SWEEP_STATES, type Sweep } from '../storage/sweeps.js';
+import { SWEEP_STATES, type Sweep } from '../forwarding/sweep.js';
 import type { CycleReport } from '../watcher/payment-watcher.js';
 import { WEBHOOK_STATES, type WebhookEvent } from '../webhooks/outbox.js';
 import { safeErrorText, withTimeout } from './timeout.js';

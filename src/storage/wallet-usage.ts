@@ -6,7 +6,8 @@
 import type { Collection, Db } from 'mongodb';
 import type { IssuedPayment, Payment } from '../payments/payment.js';
 import { AddressCounter } from './address-counter.js';
-import { SweepRepository, outpointKey } from './sweeps.js';
+import { outpointKey } from '../chain/outpoint.js';
+import { SweepRepository } from './sweeps.js';
 
 /** One receive address that still holds coins, as far as the payments know. */
 export interface HotAddress {

@@ -19,14 +19,10 @@ import type { PaidOutput } from '../payments/state-machine.js';
 import type { ChainStateStore, ScanState, StoredHeader } from '../storage/chain-state.js';
 import type { PaymentRepository } from '../storage/payments.js';
 import { BITCOIN_NETWORKS, type NetworkName } from '../wallet/networks.js';
+import { outpointKey } from '../chain/outpoint.js';
 import { LeaseLostError } from './lease-lost.js';
 import { scanFailpoint } from './scan-failpoints.js';
-import {
-  type ObservedOutput,
-  type PaymentUpdater,
-  forEachLimit,
-  outpointKey,
-} from './payment-updates.js';
+import { type ObservedOutput, type PaymentUpdater, forEachLimit } from './payment-updates.js';
 import type { WatcherLog } from './payment-watcher.js';
 import type { WatchedSet } from './watched-set.js';
 

@@ -79,8 +79,6 @@ export function outboxRefs(payment: Payment, types: WebhookType[]): OutboxRef[] 
   return types.map((type) => ({ id: `${payment._id}:${payment.version + 1}:${type}`, type }));
 }
 
-export const outpointKey = (o: { txid: string; vout: number }) => `${o.txid}:${o.vout}`;
-
 function parseOutpoint(key: string): { txid: string; vout: number } {
   const at = key.lastIndexOf(':');
   return { txid: key.slice(0, at), vout: Number(key.slice(at + 1)) };

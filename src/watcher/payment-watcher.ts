@@ -28,6 +28,7 @@ import {
   ScanForkNotFoundError,
   ScanMovedError,
 } from './block-scan.js';
+import { outpointKey } from '../chain/outpoint.js';
 import { LeaseLostError } from './lease-lost.js';
 import {
   type ObservedOutput,
@@ -36,7 +37,6 @@ import {
   forEachLimit,
   keepOutputs,
   outboxRefs,
-  outpointKey,
 } from './payment-updates.js';
 import { REFRESH_OVERLAP_MS, WatchedSet } from './watched-set.js';
 
