@@ -9,7 +9,7 @@ import { sweepNeedsReview } from '../payments/sweep-recording.js';
 import { paysConfiguredDestination } from './destination-guard.js';
 import { failpoint } from './failpoints.js';
 import type { ForwardingContext } from './forwarding-context.js';
-import { SWEPT, type Sweep, type SweepState } from './sweep.js';
+import { LIVE, SWEPT, type Sweep } from './sweep.js';
 import { type InputSpend, inputSpendOf } from './sweep-family.js';
 import { recordBroadcast } from './sweep-records.js';
 
@@ -80,11 +80,10 @@ async function spentByOthers(
   spend: Extract<InputSpend, { kind: 'duplicate' | 'elsewhere' }>,
 ): Promise<void> {
   const { sweeps, repo, log } = ctx;
-  const from: SweepState[] = ['building', 'awaiting_signature', 'signed', 'broadcast'];
   if (spend.kind === 'duplicate') {
     const reason = `its coins were already swept by sweep ${spend.of._id} (${spend.of.txid ?? '?'})`;
     log.error({ sweepId: sweep._id, duplicateOf: spend.of._id }, `sweep not broadcast: ${reason}`);
-    await sweeps.transition(sweep._id, from, 'rejected', { error: reason }, reason);
+    await sweeps.transition(sweep._id, LIVE, 'rejected', { error: reason }, reason);
     if (SWEPT.includes(spend.of.state))
       await sweeps.reassignClaims(sweep.inputs.map(outpointKey), spend.of._id);
     return;
@@ -95,7 +94,7 @@ async function spentByOthers(
     { sweepId: sweep._id, spends: detail },
     'sweep not broadcast: a coin was spent elsewhere',
   );
-  await sweeps.transition(sweep._id, from, 'rejected', { error: reason }, reason);
+  await sweeps.transition(sweep._id, LIVE, 'rejected', { error: reason }, reason);
   for (const id of new Set(spend.spends.map((s) => s.input.paymentId))) {
     await repo.applySweepChange(id, (p) => sweepNeedsReview(p, 'coin spent elsewhere', ctx.now()));
   }
