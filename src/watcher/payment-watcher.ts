@@ -12,6 +12,7 @@ import {
   type ChainSource,
   type ChainTransaction,
 } from '../chain/chain-source.js';
+import { outpointKey } from '../chain/outpoint.js';
 import type { ForwardReport, Forwarder } from '../forwarding/forwarder.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { IssuedPayment, ViewContext } from '../payments/payment.js';
@@ -28,7 +29,6 @@ import {
   ScanForkNotFoundError,
   ScanMovedError,
 } from './block-scan.js';
-import { outpointKey } from '../chain/outpoint.js';
 import { LeaseLostError } from './lease-lost.js';
 import {
   type ObservedOutput,
