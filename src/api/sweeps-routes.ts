@@ -2,14 +2,16 @@
 import type { FastifyInstance } from 'fastify';
 import { ChainSourceError } from '../chain/chain-source.js';
 import { DestinationMismatchError } from '../forwarding/cold-destination.js';
-import { type Forwarder, SweepStateError, TipUnknownError } from '../forwarding/forwarder.js';
-import { SweepError } from '../forwarding/sweep-tx.js';
+import { type Forwarder, TipUnknownError } from '../forwarding/forwarder.js';
+import { SweepError } from '../forwarding/tx/sweep-error.js';
 import {
   SWEEP_STATES,
   type Sweep,
-  type SweepRepository,
+  SweepNotFoundError,
   type SweepState,
-} from '../storage/sweeps.js';
+  SweepStateError,
+} from '../forwarding/sweep.js';
+import type { SweepRepository } from '../storage/sweeps.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { ApiError, notFound } from './errors.js';
 import { authenticatedErrors, eventList, pageOf } from './schemas.js';
@@ -187,7 +189,8 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
         return { psbt: await needForwarder().psbtFor(sweep._id) };
       } catch (err) {
         if (err instanceof DestinationMismatchError) throw destinationRefused(err);
-        if (err instanceof SweepStateError)
+        // Gone since load() found it: answered as before, a sweep no longer awaiting a signature.
+        if (err instanceof SweepStateError || err instanceof SweepNotFoundError)
           throw new ApiError(409, 'not_awaiting_signature', err.message);
         throw err;
       }
@@ -251,7 +254,8 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
             err.message,
             psbt !== undefined ? 'psbt' : 'rawTx',
           );
-        if (err instanceof SweepStateError)
+        // Gone since load() found it: answered as before, a sweep no longer awaiting a signature.
+        if (err instanceof SweepStateError || err instanceof SweepNotFoundError)
           throw new ApiError(409, 'not_awaiting_signature', err.message);
         if (err instanceof DestinationMismatchError) throw destinationRefused(err);
         throw err;

@@ -7,7 +7,9 @@
 import type { ChainSource } from '../chain/chain-source.js';
 import type { AddressCounter } from '../storage/address-counter.js';
 import type { PaymentStore } from '../payments/payment-store.js';
-import { type SweepRepository, type SweepState, outpointKey } from '../storage/sweeps.js';
+import { outpointKey } from '../chain/outpoint.js';
+import type { SweepState } from './sweep.js';
+import type { SweepStore } from './sweep-store.js';
 import type { WalletAccount } from '../wallet/account.js';
 
 export interface AddressCoin {
@@ -38,7 +40,7 @@ export interface CoinAuditDeps {
   wallet: WalletAccount;
   chain: ChainSource;
   repo: PaymentStore;
-  sweeps: SweepRepository;
+  sweeps: SweepStore;
   counter: AddressCounter;
 }
 

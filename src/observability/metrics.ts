@@ -11,7 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { EsploraChainSource, EsploraStats } from '../chain/esplora.js';
 import { PAYMENT_STATUSES } from '../payments/payment.js';
 import type { BusinessCounts, GroupRow } from '../storage/metric-counts.js';
-import { SWEEP_STATES } from '../storage/sweeps.js';
+import { SWEEP_STATES } from '../forwarding/sweep.js';
 import type { CycleReport } from '../watcher/payment-watcher.js';
 import { WEBHOOK_STATES } from '../webhooks/outbox.js';
 import { safeErrorText, withTimeout } from './timeout.js';

@@ -5,7 +5,7 @@
  */
 import type { Collection, Db, Document } from 'mongodb';
 import type { Payment } from '../payments/payment.js';
-import type { Sweep } from './sweeps.js';
+import type { Sweep } from '../forwarding/sweep.js';
 
 /** One `$group` row: the grouped value, how many, and the sums some counts take. */
 export interface GroupRow {

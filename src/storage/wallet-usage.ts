@@ -4,9 +4,10 @@
  * straight from MongoDB, safe beside a running daemon; the wallet CLI and the metrics use it.
  */
 import type { Collection, Db } from 'mongodb';
+import { outpointKey } from '../chain/outpoint.js';
 import type { IssuedPayment, Payment } from '../payments/payment.js';
 import { AddressCounter } from './address-counter.js';
-import { SweepRepository, outpointKey } from './sweeps.js';
+import { SweepRepository } from './sweeps.js';
 
 /** One receive address that still holds coins, as far as the payments know. */
 export interface HotAddress {

@@ -5,7 +5,8 @@
  */
 import type { VerifiedBlock } from '../chain/chain-source.js';
 import type { IssuedPayment } from '../payments/payment.js';
-import { type ObservedOutput, outpointKey } from './payment-updates.js';
+import { outpointKey } from '../chain/outpoint.js';
+import type { ObservedOutput } from './payment-updates.js';
 import type { WatchedSet } from './watched-set.js';
 
 /** The unconfirmed payment transactions we track by txid, and the outpoints they spend. */

@@ -6,7 +6,8 @@
 import type { ChainSource, ChainTransaction } from '../chain/chain-source.js';
 import type { PaymentRepository } from '../storage/payments.js';
 import type { CycleReport } from './cycle-report.js';
-import { type ObservedOutput, type PaymentUpdater, outpointKey } from './payment-updates.js';
+import { outpointKey } from '../chain/outpoint.js';
+import type { ObservedOutput, PaymentUpdater } from './payment-updates.js';
 import type { WatcherLog } from './watcher-log.js';
 
 /** Requests kept back from mempool checks in each window: the tip polls and a few blocks. */

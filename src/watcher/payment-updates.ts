@@ -73,7 +73,6 @@ export function termsOf(payment: IssuedPayment): PaymentTerms {
   };
 }
 
-export const outpointKey = (o: { txid: string; vout: number }) => `${o.txid}:${o.vout}`;
 
 function parseOutpoint(key: string): { txid: string; vout: number } {
   const at = key.lastIndexOf(':');

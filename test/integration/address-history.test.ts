@@ -6,8 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SweepInput, planSweep } from '../../src/forwarding/sweep-tx.js';
-import { buildSweepPsbt, signSweep } from '../../src/forwarding/sweep-tx.js';
+import { type SweepInput, planSweep } from '../../src/forwarding/tx/plan.js';
+import { buildSweepPsbt } from '../../src/forwarding/tx/psbt.js';
+import { signSweep } from '../../src/forwarding/tx/sign.js';
 import type { Payment } from '../../src/payments/payment.js';
 import { ChainStateStore } from '../../src/storage/chain-state.js';
 import { EsploraChainSource } from '../../src/chain/esplora.js';

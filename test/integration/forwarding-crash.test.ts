@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Failpoint, SWEEP_FAILPOINTS } from '../../src/forwarding/failpoints.js';
 import { auditCoins } from '../../src/forwarding/coin-audit.js';
 import type { Payment } from '../../src/payments/payment.js';
-import type { Sweep } from '../../src/storage/sweeps.js';
+import type { Sweep } from '../../src/forwarding/sweep.js';
 import { LabClient } from '../lab/client.js';
 import { type TestDaemon, startReplica, stopTestDaemon } from '../support/daemon.js';
 import {

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import * as bitcoin from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payment } from '../../src/payments/payment.js';
-import type { Sweep } from '../../src/storage/sweeps.js';
+import type { Sweep } from '../../src/forwarding/sweep.js';
 import { bip32 } from '../../src/wallet/extended-key.js';
 import { BITCOIN_NETWORKS } from '../../src/wallet/networks.js';
 import { LabClient } from '../lab/client.js';
