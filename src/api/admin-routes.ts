@@ -1,12 +1,7 @@
 /** The admin API for payments: search, inspect, confirm by hand. Admin keys only. */
 import type { FastifyInstance } from 'fastify';
-import {
-  PAYMENT_STATUSES,
-  type PaymentStatus,
-  type ViewContext,
-  adminView,
-  isIssued,
-} from '../payments/payment.js';
+import { PAYMENT_STATUSES, type PaymentStatus, isIssued } from '../payments/payment.js';
+import { type ViewContext, adminView } from '../payments/views.js';
 import { decodeCursor, nextCursor } from '../storage/cursor.js';
 import type { PaymentRepository } from '../storage/payments.js';
 import {

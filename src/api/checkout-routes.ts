@@ -1,6 +1,7 @@
 /** The payer-facing pages: no login, nothing private (no user id, no merchant metadata). */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { type Payment, type ViewContext, checkoutView, isIssued } from '../payments/payment.js';
+import { type Payment, isIssued } from '../payments/payment.js';
+import { type ViewContext, checkoutView } from '../payments/views.js';
 import type { PaymentService } from '../payments/payment-service.js';
 import { CHECKOUT_CSS, CHECKOUT_JS } from '../checkout/assets.js';
 import {

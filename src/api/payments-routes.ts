@@ -1,11 +1,7 @@
 /** The merchant API for payments: create, read one, list a user's. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  type IssuedPayment,
-  type ViewContext,
-  isIssued,
-  merchantView,
-} from '../payments/payment.js';
+import { type IssuedPayment, isIssued } from '../payments/payment.js';
+import { type ViewContext, merchantView } from '../payments/views.js';
 import type { CreatePaymentInput, PaymentService } from '../payments/payment-service.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { notFound } from './errors.js';

@@ -14,8 +14,9 @@ import {
 } from '../chain/chain-source.js';
 import type { ForwardReport, Forwarder } from '../forwarding/forwarder.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { IssuedPayment, ViewContext } from '../payments/payment.js';
-import { isIssued, merchantView } from '../payments/payment.js';
+import type { IssuedPayment } from '../payments/payment.js';
+import { isIssued } from '../payments/payment.js';
+import { type ViewContext, merchantView } from '../payments/views.js';
 import type { CreditDue, Policy } from '../payments/state-machine.js';
 import type { ChainStateStore, ScanState, StoredHeader } from '../storage/chain-state.js';
 import type { PaymentRepository } from '../storage/payments.js';
