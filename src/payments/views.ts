@@ -5,6 +5,9 @@
 import { formatBtc, formatBtcShort } from '../pricing/amount.js';
 import type { IssuedPayment, Payment } from './payment.js';
 
+/** The rate providers there are (pricing/), as the API documents them. */
+type RateSourceName = 'fixed' | 'mempool' | 'kraken';
+
 /** BIP21 URI; the amount in BTC without trailing zeros, text parts percent-encoded (RFC 3986). */
 export function bip21Uri(address: string, sats: number, label?: string, message?: string): string {
   const params = [`amount=${formatBtcShort(sats)}`];
@@ -43,9 +46,14 @@ export function merchantView(payment: IssuedPayment, ctx: ViewContext) {
     bip21: bip21Uri(payment.address, payment.amountSats, ctx.merchantName, payment.description),
     checkoutUrl: checkoutUrl(payment, ctx),
     credits: payment.credits,
-    price: payment.price,
+    price: { ...payment.price },
     ...(payment.rate && {
-      rate: { ...payment.rate, fetchedAt: payment.rate.fetchedAt.toISOString() },
+      rate: {
+        ...payment.rate,
+        // Stored as the provider's name; the API documents the providers there are.
+        source: payment.rate.source as RateSourceName,
+        fetchedAt: payment.rate.fetchedAt.toISOString(),
+      },
     }),
     ...(payment.packageId !== undefined && { packageId: payment.packageId }),
     ...(payment.description !== undefined && { description: payment.description }),
@@ -80,7 +88,7 @@ export function checkoutView(payment: IssuedPayment, ctx: ViewContext, now: Date
     requiredConfirmations: payment.requiredConfirmations,
     bip21: uri,
     qr: qrContent(uri, payment.address),
-    price: payment.price,
+    price: { ...payment.price },
     merchantName: ctx.merchantName,
     ...(payment.description !== undefined && { description: payment.description }),
     expiresAt: payment.expiresAt.toISOString(),
