@@ -161,7 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth,
     ...(deps.chainTipHeight && { chainTipHeight: deps.chainTipHeight }),
   });
-  checkoutRoutes(app, {
+  await app.register(checkoutRoutes, {
     payments: deps.payments,
     view,
     now,

@@ -8,12 +8,8 @@
 import type { LedgerStore } from '../ledger/ledger.js';
 import { creditApplied, ledgerCreditFor } from '../payments/crediting.js';
 import { confirmManually } from '../payments/manual-confirmation.js';
-import {
-  type IssuedPayment,
-  type ViewContext,
-  isIssued,
-  merchantView,
-} from '../payments/payment.js';
+import { type IssuedPayment, isIssued } from '../payments/payment.js';
+import { type ViewContext, merchantView } from '../payments/views.js';
 import type { PaymentStore } from '../payments/payment-store.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
 import { AlreadyCreditedError, PaymentNotFoundError } from './settlement-errors.js';
