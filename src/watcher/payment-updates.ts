@@ -73,7 +73,6 @@ export function termsOf(payment: IssuedPayment): PaymentTerms {
   };
 }
 
-
 function parseOutpoint(key: string): { txid: string; vout: number } {
   const at = key.lastIndexOf(':');
   return { txid: key.slice(0, at), vout: Number(key.slice(at + 1)) };

@@ -7,7 +7,10 @@ import { InsufficientBalanceError, LedgerConflictError } from '../../src/ledger/
 import { IdempotencyConflictError } from '../../src/payments/payment-service.js';
 import { RateUnavailableError } from '../../src/pricing/rates.js';
 import { BadCursorError } from '../../src/storage/cursor.js';
-import { AlreadyCreditedError, PaymentNotFoundError } from '../../src/settlement/settlement-errors.js';
+import {
+  AlreadyCreditedError,
+  PaymentNotFoundError,
+} from '../../src/settlement/settlement-errors.js';
 
 let app: FastifyInstance;
 let thrown: Error;
