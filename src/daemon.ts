@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import type { MongoClientOptions } from 'mongodb';
 import { type Logger, pino } from 'pino';
 import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
@@ -32,7 +31,7 @@ import {
 } from './pricing/rates.js';
 import { AddressCounter } from './storage/address-counter.js';
 import { ChainStateStore } from './storage/chain-state.js';
-import { type MongoHandle, connectMongo } from './storage/mongo.js';
+import { type ConnectionOptions, type MongoHandle, connectMongo } from './storage/mongo.js';
 import { PaymentRepository } from './storage/payments.js';
 import { pinColdDestination } from './forwarding/cold-destination.js';
 import { type Destination, Forwarder, type ForwarderDeps } from './forwarding/forwarder.js';
@@ -171,7 +170,7 @@ export interface DaemonOptions {
   /** How old the cached wallet and reconcile metrics may get (default 60 s; tests use less). */
   metricsCacheMs?: number;
   /** Extra MongoDB client options (the benchmark counts commands with `monitorCommands`). */
-  mongoOptions?: MongoClientOptions;
+  mongoOptions?: ConnectionOptions;
 }
 
 export async function createDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {

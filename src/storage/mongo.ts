@@ -8,7 +8,7 @@ export interface MongoHandle {
 export async function connectMongo(
   url: string,
   database: string,
-  options: MongoClientOptions = {},
+  options: ConnectionOptions = {},
 ): Promise<MongoHandle> {
   const client = new MongoClient(url, {
     serverSelectionTimeoutMS: 10_000,
@@ -32,3 +32,6 @@ export function isDuplicateKey(err: unknown, field?: string): boolean {
  * classes: code outside storage/ passes it along and never queries it.
  */
 export type Database = Db;
+
+/** Driver options for the connection (tests shorten timeouts), passed through untouched. */
+export type ConnectionOptions = MongoClientOptions;
