@@ -5,7 +5,7 @@
  * `reconcile` (unaccounted coins are a mismatch) and `sweep-stray` (which sweeps them).
  */
 import type { ChainSource } from '../chain/chain-source.js';
-import type { AddressCounter } from '../storage/address-counter.js';
+import type { IndexCounter } from '../wallet/index-counter.js';
 import type { PaymentStore } from '../payments/payment-store.js';
 import { outpointKey } from '../chain/outpoint.js';
 import type { SweepState } from './sweep.js';
@@ -41,7 +41,7 @@ export interface CoinAuditDeps {
   chain: ChainSource;
   repo: PaymentStore;
   sweeps: SweepStore;
-  counter: AddressCounter;
+  counter: IndexCounter;
 }
 
 /** A claim by a sweep in one of these states accounts for its coin; an abandoned one does not. */

@@ -19,8 +19,8 @@
 import type { BIP32Interface } from 'bip32';
 import type { ChainSource } from '../chain/chain-source.js';
 import { confirmationsOf } from '../payments/state-machine.js';
-import type { AddressCounter } from '../storage/address-counter.js';
-import type { PaymentRepository } from '../storage/payments.js';
+import type { IndexCounter } from '../wallet/index-counter.js';
+import type { PaymentStore } from '../payments/payment-store.js';
 import type { WalletAccount } from '../wallet/account.js';
 import { auditCoins } from './coin-audit.js';
 import { ColdDestination, type Destination } from './cold-destination.js';
@@ -47,7 +47,7 @@ export type { Destination } from './cold-destination.js';
 export type { ForwardReport, ForwardingLog, ForwardingOptions } from './forwarding-context.js';
 
 export interface ForwarderDeps {
-  repo: PaymentRepository;
+  repo: PaymentStore;
   sweeps: SweepStore;
   chain: ChainSource;
   wallet: WalletAccount;
@@ -137,7 +137,7 @@ export class Forwarder {
    */
   async findStray(
     gap: number,
-    counter: AddressCounter,
+    counter: IndexCounter,
     tipHeight: number,
   ): Promise<SweepInputRecord[]> {
     const { wallet, chain, repo, sweeps, settings } = this.ctx;

@@ -5,7 +5,7 @@
  */
 import type { BIP32Interface } from 'bip32';
 import type { ChainSource } from '../chain/chain-source.js';
-import type { PaymentRepository } from '../storage/payments.js';
+import type { PaymentStore } from '../payments/payment-store.js';
 import type { WalletAccount } from '../wallet/account.js';
 import type { NetworkName } from '../wallet/networks.js';
 import type { ColdDestination } from './cold-destination.js';
@@ -47,7 +47,7 @@ export interface ForwardReport {
 }
 
 export interface ForwardingContext {
-  repo: PaymentRepository;
+  repo: PaymentStore;
   sweeps: SweepStore;
   chain: ChainSource;
   wallet: WalletAccount;

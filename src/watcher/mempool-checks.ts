@@ -4,7 +4,7 @@
  * transaction, a replacement or a drop at once, while nobody's payment costs a poll otherwise.
  */
 import type { ChainSource, ChainTransaction } from '../chain/chain-source.js';
-import type { PaymentRepository } from '../storage/payments.js';
+import type { PaymentStore } from '../payments/payment-store.js';
 import type { CycleReport } from './cycle-report.js';
 import { outpointKey } from '../chain/outpoint.js';
 import type { ObservedOutput, PaymentUpdater } from './payment-updates.js';
@@ -29,7 +29,7 @@ export interface MempoolSettings {
 }
 
 export interface MempoolCheckDeps {
-  repo: Pick<PaymentRepository, 'listAwaited'>;
+  repo: Pick<PaymentStore, 'listAwaited'>;
   chain: Pick<ChainSource, 'addressMempool' | 'transaction'>;
   updater: PaymentUpdater;
   settings: MempoolSettings;

@@ -4,7 +4,7 @@
  */
 import type { ChainSource } from '../chain/chain-source.js';
 import type { ChainStateStore, ScanState, StoredHeader } from '../storage/chain-state.js';
-import type { PaymentRepository } from '../storage/payments.js';
+import type { PaymentStore } from '../payments/payment-store.js';
 import { REFRESH_OVERLAP_MS } from './watched-set.js';
 import type { WatcherLog } from './watcher-log.js';
 
@@ -21,7 +21,7 @@ export class ScanStartError extends Error {
 export interface ScanStartDeps {
   chain: Pick<ChainSource, 'tip' | 'blockHashAt'>;
   chainState: Pick<ChainStateStore, 'initialize'>;
-  repo: Pick<PaymentRepository, 'anyIssued'>;
+  repo: Pick<PaymentStore, 'anyIssued'>;
   /** A new installation scans from this height instead of the tip. */
   scanFromHeight?: number;
   log: WatcherLog;
