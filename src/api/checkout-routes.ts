@@ -1,6 +1,7 @@
 /** The payer-facing pages: no login, nothing private (no user id, no merchant metadata). */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { type Payment, type ViewContext, isIssued } from '../payments/payment.js';
+import { type Payment, type PaymentStatus, isIssued } from '../payments/payment.js';
+import type { ViewContext } from '../payments/views.js';
 import type { PaymentService } from '../payments/payment-service.js';
 import type { NetworkName } from '../wallet/networks.js';
 import { CHECKOUT_CSS, CHECKOUT_JS } from '../checkout/assets.js';
@@ -8,11 +9,12 @@ import { explorerTemplate } from '../checkout/explorer.js';
 import { contentSecurityPolicy } from '../checkout/content-security-policy.js';
 import { negotiateLanguage } from '../checkout/messages.js';
 import { pageQrContent, renderCheckoutPage, renderNotFoundPage } from '../checkout/page.js';
-import { payerStatus } from '../checkout/payer-status.js';
+import { type PayerStatus, payerStatus } from '../checkout/payer-status.js';
 import { QrCache } from '../checkout/qr-cache.js';
 import { SharedReads } from '../checkout/shared-reads.js';
 import { notFound } from './errors.js';
 import { perMinute } from './rate-limits.js';
+import type { ApiTypeProvider } from './prepare.js';
 
 export interface CheckoutRoutesOptions {
   payments: PaymentService;
@@ -54,7 +56,11 @@ const idParams = {
   properties: { id: { type: 'string', maxLength: 64 } },
 } as const;
 
-export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOptions): void {
+export function checkoutRoutes(
+  instance: FastifyInstance,
+  options: CheckoutRoutesOptions,
+): Promise<void> {
+  const app = instance.withTypeProvider<ApiTypeProvider>();
   const { payments, view, now } = options;
   const statusOptions = {
     underpaymentToleranceBps: options.underpaymentToleranceBps ?? 0,
@@ -77,7 +83,7 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
       ? {}
       : { config: { rateLimit: perMinute(options.perClientPerMinute) } };
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/pay/:id',
     {
       ...limit,
@@ -122,7 +128,7 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/pay/:id/status',
     {
       ...limit,
@@ -138,7 +144,11 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
       const payment = await reads.get(request.params.id);
       if (!payment || !isIssued(payment)) throw notFound('payment');
       await noteView(payment, request.log);
-      return payerStatus(payment, view, now(), statusOptions);
+      // `cancelled` joins PAYMENT_STATUSES (and this schema's enum) with the merchant's cancel;
+      // until then no payment has it.
+      return payerStatus(payment, view, now(), statusOptions) as PayerStatus & {
+        status: PaymentStatus;
+      };
     },
   );
 
@@ -152,4 +162,5 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
     );
   asset('/pay/assets/checkout.css', 'text/css; charset=utf-8', CHECKOUT_CSS);
   asset('/pay/assets/checkout.js', 'text/javascript; charset=utf-8', CHECKOUT_JS);
+  return Promise.resolve();
 }

@@ -157,6 +157,8 @@ export const checkoutStatusView = {
     final: { type: 'boolean', description: 'Nothing the payer acts on can change: stop polling' },
     rest: {
       type: 'object',
+      additionalProperties: false,
+      required: ['amountSats', 'amountBtc', 'bip21', 'qr'],
       description: 'Partial payment: what is still to send, with its own BIP21 and QR content',
       properties: {
         amountSats: { type: 'integer' },
@@ -169,6 +171,8 @@ export const checkoutStatusView = {
       type: 'array',
       items: {
         type: 'object',
+        additionalProperties: false,
+        required: ['txid'],
         properties: { txid: { type: 'string' }, url: { type: 'string' } },
       },
     },
@@ -243,7 +247,7 @@ export const adminPaymentView = {
 } as const;
 
 /** A page of `items` with the cursor of the next page (null on the last). */
-export function pageOf(items: object) {
+export function pageOf<const Items extends object>(items: Items) {
   return {
     type: 'object',
     required: ['items', 'nextCursor'],

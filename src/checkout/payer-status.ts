@@ -5,15 +5,9 @@
  * that the payer would act on). Plain functions: no clock reads, no I/O.
  */
 import { formatBtc } from '../pricing/amount.js';
-import {
-  type IssuedPayment,
-  type PaymentStatus,
-  type ViewContext,
-  bip21Uri,
-  checkoutView,
-  qrContent,
-} from '../payments/payment.js';
+import type { IssuedPayment, PaymentStatus } from '../payments/payment.js';
 import { amountThreshold } from '../payments/state-machine.js';
+import { type ViewContext, bip21Uri, checkoutView, qrContent } from '../payments/views.js';
 import { explorerTxUrl } from './explorer.js';
 
 export const PAYER_PHASES = [
@@ -46,7 +40,9 @@ export interface PayerRest {
 
 type CheckoutView = ReturnType<typeof checkoutView>;
 
-export interface PayerStatus extends Omit<CheckoutView, 'status'> {
+// A type, not an interface: the route's response type (from its JSON schema) needs it assignable
+// to an open object.
+export type PayerStatus = Omit<CheckoutView, 'status'> & {
   status: PayerFacingStatus;
   /** Where "Back to <merchant>" leads, when the merchant gave one. */
   redirectUrl?: string;
@@ -55,7 +51,7 @@ export interface PayerStatus extends Omit<CheckoutView, 'status'> {
   final: boolean;
   rest?: PayerRest;
   transactions: PayerTransaction[];
-}
+};
 
 export interface PayerStatusOptions {
   /** The share the payer may fall short by and still have paid (payments.underpaymentToleranceBps). */
