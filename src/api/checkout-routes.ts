@@ -3,7 +3,6 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { type Payment, type PaymentStatus, isIssued } from '../payments/payment.js';
 import type { ViewContext } from '../payments/views.js';
 import type { PaymentService } from '../payments/payment-service.js';
-import type { NetworkName } from '../wallet/networks.js';
 import { CHECKOUT_CSS, CHECKOUT_JS } from '../checkout/assets.js';
 import { explorerTemplate } from '../checkout/explorer.js';
 import { contentSecurityPolicy } from '../checkout/content-security-policy.js';
@@ -33,7 +32,7 @@ export interface CheckoutRoutesOptions {
 
 /** The settings the checkout reads (a structural slice of the configuration). */
 export interface CheckoutSettings {
-  network: NetworkName;
+  network: string;
   checkout: { explorerUrl?: string; frameAncestors: readonly string[] };
   payments: { underpaymentToleranceBps: number };
 }

@@ -11,7 +11,3 @@ export function contentSecurityPolicy(frameAncestors: readonly string[] = []): s
   const ancestors = frameAncestors.length === 0 ? "'none'" : frameAncestors.join(' ');
   return `${BASE_POLICY}; frame-ancestors ${ancestors}`;
 }
-
-/** What checkout.frameAncestors accepts: 'self', or an http(s) origin, `*.` subdomains allowed. */
-export const FRAME_ANCESTOR_PATTERN =
-  "^('self'|https?://(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?)$";

@@ -5,7 +5,6 @@
  */
 import * as bitcoin from 'bitcoinjs-lib';
 import { esploraUrls } from '../chain/public-esplora.js';
-import { isExplorerTemplate } from '../checkout/explorer.js';
 import { decimalPlaces, isDecimalString, minorUnits } from '../pricing/amount.js';
 import { WalletAccount } from '../wallet/account.js';
 import { BITCOIN_NETWORKS } from '../wallet/networks.js';
@@ -53,12 +52,6 @@ export function checkConsistency(config: Config): void {
     );
   }
   checkForwarding(config);
-  const { explorerUrl } = config.checkout;
-  if (explorerUrl !== undefined && explorerUrl !== '' && !isExplorerTemplate(explorerUrl)) {
-    throw new ConfigError(
-      'checkout.explorerUrl must be an http(s) URL with a {txid} placeholder (or "" for no links)',
-    );
-  }
   const { payments, rates } = config;
   if (payments.minAmountSats > payments.maxAmountSats) {
     throw new ConfigError('payments.minAmountSats is above payments.maxAmountSats');

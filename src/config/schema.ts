@@ -11,8 +11,14 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { SCRIPT_TYPES } from '../wallet/extended-key.js';
 import { NETWORK_NAMES } from '../wallet/networks.js';
-import { FRAME_ANCESTOR_PATTERN } from '../checkout/content-security-policy.js';
-import { httpUrl, positiveInt, seconds, webhookSecret } from './schema-fragments.js';
+import {
+  explorerUrlTemplate,
+  frameAncestor,
+  httpUrl,
+  positiveInt,
+  seconds,
+  webhookSecret,
+} from './schema-fragments.js';
 import {
   FORWARDING_SCHEMA,
   PACKAGES_SCHEMA,
@@ -300,14 +306,13 @@ export const CONFIG_SCHEMA = {
       properties: {
         merchantName: { type: 'string', minLength: 1, maxLength: 80 },
         explorerUrl: {
-          type: 'string',
-          maxLength: 2048,
+          ...explorerUrlTemplate,
           description: 'tx links, a URL with `{txid}`; unset: mempool.space, none on regtest',
         },
         frameAncestors: {
           type: 'array',
           maxItems: 50,
-          items: { type: 'string', maxLength: 300, pattern: FRAME_ANCESTOR_PATTERN },
+          items: frameAncestor,
           description: 'origins that may embed the checkout, e.g. `https://*.shop.example`',
         },
       },
