@@ -12,6 +12,8 @@ import {
 } from '../payments/payment-service.js';
 import { AddressCheckUnavailableError } from '../payments/address-issuer.js';
 import { BadCursorError } from '../storage/cursor.js';
+import { OrderIdTakenError } from '../payments/order.js';
+import { PaymentNotCancellableError } from '../payments/cancellation.js';
 import type { RouteMethods } from './method-not-allowed.js';
 
 export class ApiError extends Error {
@@ -129,6 +131,10 @@ export function registerErrorHandler(app: FastifyInstance, routeMethods?: RouteM
     if (err instanceof BadCursorError) return send(400, 'invalid_request', err.message, 'cursor');
     if (err instanceof IdempotencyConflictError)
       return send(422, 'idempotency_conflict', err.message, 'Idempotency-Key');
+    if (err instanceof OrderIdTakenError)
+      return send(409, 'order_id_taken', err.message, 'orderId');
+    if (err instanceof PaymentNotCancellableError)
+      return send(409, 'payment_not_cancellable', err.message);
     if (err instanceof IdempotencyInProgressError)
       return send(409, 'idempotency_in_progress', err.message, 'Idempotency-Key');
     if (err instanceof RateUnavailableError) {

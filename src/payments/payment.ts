@@ -2,6 +2,7 @@
 import { formatBtc, formatBtcShort } from '../pricing/amount.js';
 import type { NetworkName } from '../wallet/networks.js';
 import type { ScriptType } from '../wallet/extended-key.js';
+import { type OrderFields, orderView } from './order.js';
 import type { Quote } from './quote.js';
 import type { TrackedState, WebhookType } from './state-machine.js';
 
@@ -12,6 +13,7 @@ export const PAYMENT_STATUSES = [
   'forwarded',
   'expired',
   'underpaid',
+  'cancelled',
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
@@ -55,7 +57,7 @@ export interface OutboxRef {
  * A payment is its quote (amount, credits, price, rate, package, description), what the watcher
  * tracks (status, outputs, flags, credit), and the rest.
  */
-export interface Payment extends Quote, TrackedState {
+export interface Payment extends Quote, TrackedState, OrderFields {
   _id: string;
   userId: string;
   network: NetworkName;
@@ -85,6 +87,8 @@ export interface Payment extends Quote, TrackedState {
   idempotencyScope?: string;
   requestHash: string;
   events: PaymentEvent[];
+  /** Set when the merchant cancelled the payment (see cancellation.ts). */
+  cancelledAt?: Date;
 }
 
 /** A payment that has its address: every payment outside the short window of its creation. */
@@ -138,6 +142,7 @@ export function merchantView(payment: IssuedPayment, ctx: ViewContext) {
     }),
     ...(payment.packageId !== undefined && { packageId: payment.packageId }),
     ...(payment.description !== undefined && { description: payment.description }),
+    ...orderView(payment),
     requiredConfirmations: payment.requiredConfirmations,
     receivedSats: payment.receivedSats,
     confirmedSats: payment.confirmedSats,
@@ -151,6 +156,7 @@ export function merchantView(payment: IssuedPayment, ctx: ViewContext) {
     derivationPath: payment.derivation.path,
     createdAt: payment.createdAt.toISOString(),
     expiresAt: payment.expiresAt.toISOString(),
+    ...(payment.cancelledAt && { cancelledAt: payment.cancelledAt.toISOString() }),
   };
 }
 
@@ -172,6 +178,8 @@ export function checkoutView(payment: IssuedPayment, ctx: ViewContext, now: Date
     price: payment.price,
     merchantName: ctx.merchantName,
     ...(payment.description !== undefined && { description: payment.description }),
+    // Where "Back to the merchant" leads; the payer sees nothing else of the order.
+    ...(payment.redirectUrl !== undefined && { redirectUrl: payment.redirectUrl }),
     expiresAt: payment.expiresAt.toISOString(),
     secondsLeft: Math.max(0, Math.floor((payment.expiresAt.getTime() - now.getTime()) / 1000)),
   };

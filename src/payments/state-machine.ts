@@ -7,6 +7,8 @@
  *      │ expiry, nothing seen     │ expiry, amount short
  *      ▼                          ▼
  *   expired                   underpaid          (late money is still recorded and, by policy, credited)
+ *
+ *   pending ──merchant cancels, nothing seen──▶ cancelled   (later money: late, review, never credited)
  */
 import type { ChainTransaction } from '../chain/chain-source.js';
 import type { PaymentEvent, PaymentStatus } from './payment.js';
@@ -21,6 +23,7 @@ export const WEBHOOK_TYPES = [
   'payment.needs_review',
   'payment.manually_confirmed',
   'payment.swept_unpaid',
+  'payment.cancelled',
   'destination.changed',
 ] as const;
 export type WebhookType = (typeof WEBHOOK_TYPES)[number];
@@ -88,6 +91,8 @@ export interface PaymentTerms {
 }
 
 export const OLD_FUNDS_REASON = 'funds older than the payment';
+/** The review reason of money paid to a cancelled payment (see cancellation.ts). */
+export const CANCELLED_MONEY_REASON = 'money arrived after the payment was cancelled';
 
 export interface Policy {
   underpaymentToleranceBps: number;
@@ -160,6 +165,7 @@ function observeOutputs(
   previous: PaidOutput[],
   obs: Observation,
   policy: Policy,
+  cancelled: boolean,
 ): PaidOutput[] {
   const known = new Map(previous.map((o) => [`${o.txid}:${o.vout}`, o]));
   const lateAfter = terms.expiresAt.getTime() + policy.expiryGraceMs;
@@ -181,7 +187,8 @@ function observeOutputs(
         valueSats: out.valueSats,
         signalsRbf: tx.signalsRbf,
         firstSeenAt: before?.firstSeenAt ?? obs.now,
-        late: before?.late ?? obs.now.getTime() > lateAfter,
+        // A cancelled payment had nothing when it was cancelled: all its money came after.
+        late: before?.late ?? (cancelled || obs.now.getTime() > lateAfter),
         ...(old && { old: true }),
       };
       if (tx.status.confirmed && tx.status.blockHeight !== undefined) {
@@ -245,7 +252,8 @@ export function evaluatePayment(
 ): Evaluation {
   const { now, tipHeight } = obs;
   const required = terms.requiredConfirmations;
-  const observed = observeOutputs(terms, current.outputs, obs, policy);
+  const cancelled = current.status === 'cancelled';
+  const observed = observeOutputs(terms, current.outputs, obs, policy, cancelled);
   // Old outputs are recorded for the admin but take no part in status or credit.
   const outputs = observed.filter((o) => o.old !== true);
   const counted = outputs.filter((o) => outputCounts(o, required, tipHeight));
@@ -322,7 +330,11 @@ export function evaluatePayment(
     // never credited automatically, whatever the late-payment policy.
     const windowEnd = terms.expiresAt.getTime() + policy.expiryGraceMs + policy.monitoringMs;
     const beyondWindow = outputs.some((o) => o.late && o.firstSeenAt.getTime() > windowEnd);
-    if (confirmedSats >= threshold) {
+    if (cancelled) {
+      // The merchant withdrew the offer: whatever arrives is a human's decision (cancellation.ts).
+      status = 'cancelled';
+      if (outputs.length > 0) flagReview(CANCELLED_MONEY_REASON);
+    } else if (confirmedSats >= threshold) {
       if (usesLateMoney && beyondWindow) {
         status = onTimeReceived > 0 ? 'underpaid' : 'expired';
         flagReview('money arrived after the monitoring window; awaits review');

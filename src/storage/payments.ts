@@ -8,7 +8,7 @@ import type {
   PaymentEvent,
   PaymentStatus,
 } from '../payments/payment.js';
-import type { CreditDue, TrackedState } from '../payments/state-machine.js';
+import type { CreditDue, TrackedState, WebhookType } from '../payments/state-machine.js';
 import { type PaymentChange, outboxRefsFor } from '../payments/sweep-recording.js';
 import { type PageCursor, afterCursor } from './cursor.js';
 import { isDuplicateKey } from './mongo.js';
@@ -17,6 +17,14 @@ export class DuplicateIdempotencyKeyError extends Error {
   constructor() {
     super('a payment with this idempotency key exists');
     this.name = 'DuplicateIdempotencyKeyError';
+  }
+}
+
+/** The unique `orderId` index refused the insert: another payment has this order id. */
+export class DuplicateOrderIdError extends Error {
+  constructor() {
+    super('a payment with this orderId exists');
+    this.name = 'DuplicateOrderIdError';
   }
 }
 
@@ -51,6 +59,18 @@ export class PaymentRepository {
       { name: 'user_created' },
       {},
     );
+    // Merchant order ids: one payment per order id in this daemon (all merchant keys share it).
+    await this.collection.createIndex(
+      { orderId: 1 },
+      { unique: true, sparse: true, name: 'order_unique' },
+      {},
+    );
+    // The merchant list filtered by status, newest first.
+    await this.collection.createIndex(
+      { status: 1, createdAt: -1, _id: -1 },
+      { name: 'status_created' },
+      {},
+    );
     await this.collection.createIndex({ status: 1, expiresAt: 1 }, { name: 'status_expiry' }, {});
     await this.collection.createIndex({ watching: 1 }, { name: 'watching' }, {});
     await this.collection.createIndex(
@@ -77,6 +97,7 @@ export class PaymentRepository {
       await this.collection.insertOne(payment);
     } catch (err) {
       if (isDuplicateKey(err, 'idempotencyScope')) throw new DuplicateIdempotencyKeyError();
+      if (isDuplicateKey(err, 'orderId')) throw new DuplicateOrderIdError();
       throw err;
     }
   }
@@ -110,22 +131,10 @@ export class PaymentRepository {
     }
   }
 
-  /** A user's issued payments, newest first, `limit` at a time after `cursor`. */
   /** Removes a payment record that never got its address (a creation that failed midway). */
   async discardUnissued(id: string): Promise<boolean> {
     const res = await this.collection.deleteOne({ _id: id, address: { $exists: false } });
     return res.deletedCount === 1;
-  }
-
-  async listByUser(userId: string, limit: number, cursor?: PageCursor): Promise<IssuedPayment[]> {
-    const filter: Filter<Payment> = { userId, address: { $exists: true } };
-    if (cursor) Object.assign(filter, afterCursor(cursor));
-    const docs = await this.collection
-      .find(filter)
-      .sort({ createdAt: -1, _id: -1 })
-      .limit(limit)
-      .toArray();
-    return docs as IssuedPayment[];
   }
 
   /** Payments the watcher still polls. */
@@ -336,6 +345,7 @@ export class PaymentRepository {
     filter: {
       status?: PaymentStatus;
       userId?: string;
+      orderId?: string;
       from?: Date;
       to?: Date;
       late?: boolean;
@@ -349,6 +359,7 @@ export class PaymentRepository {
     const query: Filter<Payment> = { address: { $exists: true } };
     if (filter.status) query.status = filter.status;
     if (filter.userId) query.userId = filter.userId;
+    if (filter.orderId !== undefined) query.orderId = filter.orderId;
     if (filter.from || filter.to) {
       query.createdAt = {
         ...(filter.from && { $gte: filter.from }),
@@ -392,6 +403,40 @@ export class PaymentRepository {
       { _id: { $in: ids }, sweepDone: true },
       { $unset: { sweepDone: '' } },
     );
+  }
+
+  /**
+   * Applies a change decided by a pure transition (e.g. payments/cancellation.ts), guarded on the
+   * version like the watcher's writes; `decide` is asked again after a lost race, and null means
+   * nothing (more) to do. Returns the payment as it is afterwards, or null if it does not exist.
+   */
+  async applyChange(
+    id: string,
+    decide: (payment: Payment) => {
+      set: Partial<Payment>;
+      events: PaymentEvent[];
+      webhooks: WebhookType[];
+    } | null,
+  ): Promise<Payment | null> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const payment = await this.findById(id);
+      if (!payment) return null;
+      const change = decide(payment);
+      if (!change) return payment;
+      const updated = await this.collection.findOneAndUpdate(
+        { _id: id, version: payment.version },
+        {
+          $set: { ...change.set, version: payment.version + 1 },
+          $push: {
+            events: { $each: change.events },
+            outbox: { $each: outboxRefsFor(payment, change.webhooks) },
+          },
+        },
+        { returnDocument: 'after' },
+      );
+      if (updated) return updated;
+    }
+    throw new Error(`payment ${id} kept changing while a change was applied to it`);
   }
 
   /**
