@@ -42,6 +42,8 @@ const orderFields = {
   },
   metadata: {
     type: 'object',
+    // Says "any JSON values" to generated clients (a bare object type reads as an empty one).
+    additionalProperties: true,
     maxProperties: 50,
     description: `free JSON object, at most 4096 bytes as JSON and ${METADATA_MAX_DEPTH} levels deep`,
   },

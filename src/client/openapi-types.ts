@@ -2366,7 +2366,9 @@ export interface operations {
           credits?: number;
           description?: string;
           /** @description free JSON object, at most 4096 bytes as JSON and 4 levels deep */
-          metadata?: Record<string, never>;
+          metadata?: {
+            [key: string]: unknown;
+          };
           /** @description the merchant's order id; at most one payment per order id */
           orderId?: string;
           packageId?: string;
