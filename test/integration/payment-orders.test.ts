@@ -3,6 +3,9 @@
  * metadata and redirect URLs stored and shown everywhere, the filtered list, and cancelling.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PaymentNotCancellableError, cancelPayment } from '../../src/payments/cancellation.js';
+import type { Payment } from '../../src/payments/payment.js';
+import { PaymentRepository } from '../../src/storage/payments.js';
 import type { WebhookEvent } from '../../src/webhooks/outbox.js';
 import { type TestDaemon, startTestDaemon, stopTestDaemon } from '../support/daemon.js';
 
@@ -236,6 +239,33 @@ describe('POST /v1/payments/:id/cancel', () => {
       status: string;
     }>();
     expect(status.status).toBe('cancelled');
+  });
+
+  it('loses a race with a watcher write that saw money: 409, and the money stays counted', async () => {
+    const p = await created({ userId: 'cancel-race' });
+    const payments = d.mongo.db.collection<Payment>('payments');
+    // The watcher records an output between the cancel's read and its guarded write.
+    const repo = new PaymentRepository(d.mongo.db);
+    const read = repo.findById.bind(repo);
+    let raced = false;
+    repo.findById = async (id) => {
+      const seen = await read(id);
+      if (seen && !raced) {
+        raced = true;
+        await payments.updateOne(
+          { _id: id },
+          { $set: { status: 'confirming', receivedSats: 20_000 }, $inc: { version: 1 } },
+        );
+      }
+      return seen;
+    };
+    const attempt = repo.applyChange(p.id, (current) =>
+      cancelPayment(current, 'merchant-test', new Date()),
+    );
+    await expect(attempt).rejects.toThrow(PaymentNotCancellableError);
+    const after = await payments.findOne({ _id: p.id });
+    expect(after).toMatchObject({ status: 'confirming', receivedSats: 20_000 });
+    expect(after?.events.some((e) => e.to === 'cancelled')).toBe(false);
   });
 
   it('answers 404 for an unknown payment', async () => {
