@@ -42,10 +42,11 @@ export async function servedOpenApiDocument(): Promise<Record<string, unknown>> 
     payments: unwired('payments'),
     repo: unwired('repo'),
     ledger: unwired('ledger'),
+    accounting: unwired('accounting'),
     outbox: unwired('outbox'),
     sweeps: unwired('sweeps'),
     forwarder: undefined,
-    watcher: unwired('watcher'),
+    settlement: unwired('settlement'),
   });
   try {
     await app.ready();

@@ -10,8 +10,8 @@
  * automatically (whatever `latePayments` says: the merchant withdrew the offer), and swept to the
  * cold wallet as unpaid once the monitoring window closes: never lost (see state-machine.ts).
  */
-import type { Payment, PaymentEvent } from './payment.js';
-import type { WebhookType } from './state-machine.js';
+import type { Payment } from './payment.js';
+import type { PaymentChange } from './payment-change.js';
 
 /** The payment was paid (or closed) before the cancel: the merchant must look at it instead. */
 export class PaymentNotCancellableError extends Error {
@@ -26,11 +26,7 @@ export class PaymentNotCancellableError extends Error {
   }
 }
 
-export interface CancelChange {
-  set: Pick<Payment, 'status' | 'cancelledAt'>;
-  events: PaymentEvent[];
-  webhooks: WebhookType[];
-}
+export type CancelChange = PaymentChange<{ status: 'cancelled'; cancelledAt: Date }>;
 
 type Cancellable = Pick<Payment, '_id' | 'status' | 'receivedSats'>;
 
@@ -47,7 +43,7 @@ export function cancelPayment(payment: Cancellable, actor: string, now: Date): C
   if (payment.status === 'cancelled') return null;
   if (!isCancellable(payment)) throw new PaymentNotCancellableError(payment._id, payment.status);
   return {
-    set: { status: 'cancelled', cancelledAt: now },
+    next: { status: 'cancelled', cancelledAt: now },
     events: [
       {
         at: now,

@@ -11,9 +11,8 @@ export const METADATA_MAX_BYTES = 4096;
 export const METADATA_MAX_DEPTH = 4;
 export const REDIRECT_URL_MAX_LENGTH = 2048;
 
-export type JsonValue =
-  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type Metadata = { [key: string]: JsonValue };
+/** A JSON object (the API's schema makes sure of that; these rules bound it). */
+export type Metadata = Record<string, unknown>;
 
 export interface OrderFields {
   /** The merchant's order id: at most one payment per order id in this daemon. */
@@ -37,7 +36,7 @@ export class OrderIdTakenError extends Error {
   }
 }
 
-function depthOf(value: JsonValue): number {
+function depthOf(value: unknown): number {
   if (Array.isArray(value)) return 1 + Math.max(0, ...value.map(depthOf));
   if (value !== null && typeof value === 'object')
     return 1 + Math.max(0, ...Object.values(value).map(depthOf));
@@ -48,7 +47,7 @@ function depthOf(value: JsonValue): number {
  * Keys starting with `$` or holding a `.` are refused: MongoDB reads them as operators and
  * paths, and a merchant's query on their own metadata should mean what it says.
  */
-function badKey(value: JsonValue, path: string): string | undefined {
+function badKey(value: unknown, path: string): string | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const entries = Array.isArray(value)
     ? value.map((v, i) => [String(i), v] as const)

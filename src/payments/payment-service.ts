@@ -8,18 +8,23 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ChainSource } from '../chain/chain-source.js';
 import type { RateProvider } from '../pricing/rates.js';
-import type { AddressCounter } from '../storage/address-counter.js';
-import { decodeCursor, nextCursor } from '../storage/cursor.js';
+import type { WalletAccount } from '../wallet/account.js';
+import {
+  AddressCheckUnavailableError,
+  AddressIssuer,
+  type IssuerLog,
+  type ReceiveIndexCounter,
+} from './address-issuer.js';
+import { type IssuedPayment, type Payment, isIssued } from './payment.js';
 import {
   AddressTakenError,
   DuplicateIdempotencyKeyError,
   DuplicateOrderIdError,
-  type PaymentRepository,
-} from '../storage/payments.js';
-import type { WalletAccount } from '../wallet/account.js';
-import { AddressCheckUnavailableError, AddressIssuer, type IssuerLog } from './address-issuer.js';
+  type PaymentPage,
+  type PaymentSearch,
+  type PaymentStore,
+} from './payment-store.js';
 import { cancelPayment } from './cancellation.js';
-import { type IssuedPayment, type Payment, type PaymentStatus, isIssued } from './payment.js';
 import { type OrderFields, OrderIdTakenError, orderProblem, orderView } from './order.js';
 import { PaymentInputError, type QuoteLimits, type QuoteRequest, quotePayment } from './quote.js';
 import { initialTrackedState } from './state-machine.js';
@@ -59,8 +64,8 @@ export class ChainTipUnavailableError extends Error {
 }
 
 export interface PaymentServiceOptions {
-  repo: PaymentRepository;
-  counter: AddressCounter;
+  repo: PaymentStore;
+  counter: ReceiveIndexCounter;
   wallet: WalletAccount;
   /** Every address is checked for chain history before it is issued. */
   chain: Pick<ChainSource, 'addressTransactions'>;
@@ -80,18 +85,13 @@ export interface PaymentServiceOptions {
   staleAfterMs?: number;
 }
 
-export interface PaymentListFilter {
-  status?: PaymentStatus;
-  userId?: string;
-  orderId?: string;
-  from?: Date;
-  to?: Date;
-}
+/** The merchant list's filters: they combine. */
+export type PaymentListFilter = Pick<
+  PaymentSearch,
+  'status' | 'userId' | 'orderId' | 'from' | 'to'
+>;
 
-export interface PaymentPage {
-  items: IssuedPayment[];
-  nextCursor: string | null;
-}
+export type { PaymentPage };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -242,11 +242,9 @@ export class PaymentService {
     await this.options.repo.markViewed(payment._id, now, VIEW_THROTTLE_MS);
   }
 
-  /** The merchant's list: filters combine, newest first, paged with the usual cursor. */
-  async list(filter: PaymentListFilter, limit: number, cursor?: string): Promise<PaymentPage> {
-    const decoded = cursor === undefined ? undefined : decodeCursor(cursor);
-    const items = await this.options.repo.search(filter, limit, decoded);
-    return { items, nextCursor: nextCursor(items, limit) };
+  /** The merchant's list: filters combine, newest first; `cursor` is a page's `nextCursor`. */
+  list(filter: PaymentListFilter, limit: number, cursor?: string): Promise<PaymentPage> {
+    return this.options.repo.search(filter, limit, cursor);
   }
 
   /**
@@ -254,9 +252,12 @@ export class PaymentService {
    * the same. Null if there is no such payment.
    */
   async cancel(id: string, actor: string): Promise<IssuedPayment | null> {
-    const payment = await this.options.repo.applyChange(id, (current) =>
+    const { repo } = this.options;
+    const outcome = await repo.applyDecided(id, (current) =>
       isIssued(current) ? cancelPayment(current, actor, this.now()) : null,
     );
+    if (outcome === 'missing') return null;
+    const payment = await repo.findById(id);
     return payment && isIssued(payment) ? payment : null;
   }
 

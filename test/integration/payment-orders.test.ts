@@ -82,7 +82,7 @@ describe('order fields', () => {
 
     // Webhook payloads carry the merchant view (a cancel makes one right away).
     expect((await cancel(p.id)).statusCode).toBe(200);
-    await d.watcher.publishOutbox(p.id);
+    await d.settlement.publishOutbox(p.id);
     const events = await d.mongo.db
       .collection<WebhookEvent>('webhook_events')
       .find({ paymentId: p.id })
@@ -259,7 +259,7 @@ describe('POST /v1/payments/:id/cancel', () => {
       }
       return seen;
     };
-    const attempt = repo.applyChange(p.id, (current) =>
+    const attempt = repo.applyDecided(p.id, (current) =>
       cancelPayment(current, 'merchant-test', new Date()),
     );
     await expect(attempt).rejects.toThrow(PaymentNotCancellableError);

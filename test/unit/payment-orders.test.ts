@@ -108,7 +108,7 @@ describe('cancelling a payment', () => {
   it('moves a pending payment with nothing received to cancelled with a webhook', () => {
     const change = cancelPayment(pending, 'merchant-key', T0);
     expect(change).toEqual({
-      set: { status: 'cancelled', cancelledAt: T0 },
+      next: { status: 'cancelled', cancelledAt: T0 },
       events: [
         {
           at: T0,
