@@ -1,6 +1,6 @@
 /** The payer-facing pages: no login, nothing private (no user id, no merchant metadata). */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { type Payment, type PaymentStatus, isIssued } from '../payments/payment.js';
+import { type Payment, isIssued } from '../payments/payment.js';
 import type { ViewContext } from '../payments/views.js';
 import type { PaymentService } from '../payments/payment-service.js';
 import { CHECKOUT_CSS, CHECKOUT_JS } from '../checkout/assets.js';
@@ -8,7 +8,7 @@ import { explorerTemplate } from '../checkout/explorer.js';
 import { contentSecurityPolicy } from '../checkout/content-security-policy.js';
 import { negotiateLanguage } from '../checkout/messages.js';
 import { pageQrContent, renderCheckoutPage, renderNotFoundPage } from '../checkout/page.js';
-import { type PayerStatus, payerStatus } from '../checkout/payer-status.js';
+import { payerStatus } from '../checkout/payer-status.js';
 import { QrCache } from '../checkout/qr-cache.js';
 import { SharedReads } from '../checkout/shared-reads.js';
 import { notFound } from './errors.js';
@@ -143,11 +143,7 @@ export function checkoutRoutes(
       const payment = await reads.get(request.params.id);
       if (!payment || !isIssued(payment)) throw notFound('payment');
       await noteView(payment, request.log);
-      // `cancelled` joins PAYMENT_STATUSES (and this schema's enum) with the merchant's cancel;
-      // until then no payment has it.
-      return payerStatus(payment, view, now(), statusOptions) as PayerStatus & {
-        status: PaymentStatus;
-      };
+      return payerStatus(payment, view, now(), statusOptions);
     },
   );
 

@@ -134,10 +134,7 @@ describe('checkout page', () => {
   });
 
   it('says a cancelled request was cancelled and that money sent to it is not lost', () => {
-    const s = statusOf(
-      { status: 'cancelled' as IssuedPayment['status'] },
-      { redirectUrl: 'https://shop.example/cart' },
-    );
+    const s = statusOf({ status: 'cancelled' }, { redirectUrl: 'https://shop.example/cart' });
     expect(s.phase).toBe('cancelled');
     const html = render(s);
     expect(html).toContain('This payment request was cancelled');
