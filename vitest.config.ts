@@ -15,6 +15,7 @@ const PARALLEL_INTEGRATION = [
   'openapi-fuzz',
   'payment-store-contract',
   'rates',
+  'sweep-store-contract',
   'users-api',
   'webhooks',
   'webhooks-api',
