@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  */
 const PARALLEL_INTEGRATION = [
   'address-allocation',
+  'chain-state-contract',
   'daemon-process',
   'ledger',
   'ledger-store-contract',
