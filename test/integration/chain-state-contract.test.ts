@@ -1,31 +1,16 @@
 /**
  * The MongoDB scan position on the lab's wire server passes the ChainState contract the
- * in-memory one passes in the unit project. Neither mines nor pays: a database per test.
+ * in-memory one passes in the unit project. Neither mines nor pays. The scan position is one
+ * document per database, so each test's store gets a database of its own.
  */
-import { randomBytes } from 'node:crypto';
-import { type Db, MongoClient } from 'mongodb';
-import { afterAll, beforeAll } from 'vitest';
 import { ChainStateStore } from '../../src/storage/chain-state.js';
-import { LabClient } from '../lab/client.js';
 import { chainStateContract } from '../support/chain-state-contract.js';
+import { labDatabases } from '../support/lab-database.js';
 
-let client: MongoClient;
-const databases: Db[] = [];
-
-beforeAll(async () => {
-  client = new MongoClient(LabClient.fromState().mongoUrl, { maxPoolSize: 4 });
-  await client.connect();
-});
-
-afterAll(async () => {
-  for (const db of databases) await db.dropDatabase();
-  await client.close();
-});
+const newDatabase = labDatabases('chain_state');
 
 chainStateContract('ChainStateStore (MongoDB)', async () => {
-  const db = client.db(`chain_state_${randomBytes(6).toString('hex')}`);
-  databases.push(db);
-  const store = new ChainStateStore(db);
+  const store = new ChainStateStore(newDatabase());
   await store.ensureIndexes();
   return store;
 });

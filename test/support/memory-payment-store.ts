@@ -17,21 +17,13 @@ import {
 } from '../../src/payments/payment-store.js';
 import { decodeCursor, nextCursor } from '../../src/storage/cursor.js';
 import { PaymentChangeConflictError } from '../../src/storage/payments.js';
+import { copy, setFields } from './stored-document.js';
 
 /** A second document with an `_id` taken (MongoDB's duplicate key on `_id`). */
 export class DuplicatePaymentIdError extends Error {
   constructor(readonly id: string) {
     super(`a payment with id ${id} exists`);
     this.name = 'DuplicatePaymentIdError';
-  }
-}
-
-const copy = <T>(value: T): T => structuredClone(value);
-
-/** MongoDB stores a field set to `undefined` as null (the driver's default serialization). */
-function setFields(doc: Payment, fields: object): void {
-  for (const [key, value] of Object.entries(fields)) {
-    (doc as unknown as Record<string, unknown>)[key] = value === undefined ? null : copy(value);
   }
 }
 

@@ -13,21 +13,13 @@ import {
   checkTransition,
 } from '../../src/forwarding/sweep.js';
 import type { SweepStore } from '../../src/forwarding/sweep-store.js';
+import { copy, setFields } from './stored-document.js';
 
 /** A second sweep with an `_id` taken (MongoDB's duplicate key on `_id`). */
 export class DuplicateSweepIdError extends Error {
   constructor(readonly id: string) {
     super(`a sweep with id ${id} exists`);
     this.name = 'DuplicateSweepIdError';
-  }
-}
-
-const copy = <T>(value: T): T => structuredClone(value);
-
-/** MongoDB stores a field set to `undefined` as null (the driver's default serialization). */
-function setFields(doc: Sweep, fields: object): void {
-  for (const [key, value] of Object.entries(fields)) {
-    (doc as unknown as Record<string, unknown>)[key] = value === undefined ? null : copy(value);
   }
 }
 
