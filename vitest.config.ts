@@ -20,6 +20,7 @@ const PARALLEL_INTEGRATION = [
   'users-api',
   'webhooks',
   'webhooks-api',
+  'webhook-outbox-contract',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 // Real processes, a real chain: limits catch hangs; waits inside tests are event-based.

@@ -11,7 +11,6 @@ import { Forwarder, type ForwardingOptions } from '../../src/forwarding/forwarde
 import { WalletAccount } from '../../src/wallet/account.js';
 import { bip32 } from '../../src/wallet/extended-key.js';
 import { BITCOIN_NETWORKS } from '../../src/wallet/networks.js';
-import type { WebhookEventType } from '../../src/webhooks/outbox.js';
 import type { IssuedPayment } from '../../src/payments/payment.js';
 import type { Policy } from '../../src/payments/state-machine.js';
 import { Settlement } from '../../src/settlement/settlement.js';
@@ -21,6 +20,7 @@ import { MemoryChainState } from './memory-chain-state.js';
 import { MemoryLedgerStore } from './memory-ledger-store.js';
 import { MemoryPaymentStore } from './memory-payment-store.js';
 import { MemorySweepStore } from './memory-sweep-store.js';
+import { type EnqueuedWebhook, MemoryWebhookOutbox } from './memory-webhook-outbox.js';
 import { paymentFixture } from './payment-fixture.js';
 
 /** The configuration defaults of the payment rules (config/schema-money.ts). */
@@ -46,13 +46,6 @@ export const FORWARDING: ForwardingOptions = {
   staleBuildSeconds: 600,
 };
 
-/** What settlement copied to the webhook outbox, in order. */
-export interface EnqueuedWebhook {
-  id: string;
-  type: WebhookEventType;
-  paymentId?: string;
-}
-
 export interface MemoryFlows {
   chain: MemoryChainSource;
   repo: MemoryPaymentStore;
@@ -66,7 +59,8 @@ export interface MemoryFlows {
   wallet: WalletAccount;
   /** A forwarder to `address` on the same stores and chain (another replica's, say). */
   forwarderTo(address: string): Forwarder;
-  webhooks: EnqueuedWebhook[];
+  /** What settlement copied to the webhook outbox, in order. */
+  webhooks: readonly EnqueuedWebhook[];
   /** The next `n` ledger credits fail (a ledger outage): the credit stays due. */
   failCredits(n: number): void;
   /** One watcher cycle; fails the test on a cycle error. */
@@ -118,18 +112,7 @@ export function memoryFlows(options: MemoryFlowsOptions = {}): MemoryFlows {
       now,
     });
   const forwarder = options.forwardTo === undefined ? undefined : makeForwarder(options.forwardTo);
-  const webhooks: EnqueuedWebhook[] = [];
-  const outbox = {
-    enqueue(event: EnqueuedWebhook & { data: unknown }): Promise<boolean> {
-      if (webhooks.some((w) => w.id === event.id)) return Promise.resolve(false);
-      webhooks.push({
-        id: event.id,
-        type: event.type,
-        ...(event.paymentId !== undefined && { paymentId: event.paymentId }),
-      });
-      return Promise.resolve(true);
-    },
-  };
+  const outbox = new MemoryWebhookOutbox();
   let creditFailures = 0;
   const settlement = new Settlement({
     repo,
@@ -176,7 +159,7 @@ export function memoryFlows(options: MemoryFlowsOptions = {}): MemoryFlows {
     ...(forwarder && { forwarder }),
     wallet,
     forwarderTo: makeForwarder,
-    webhooks,
+    webhooks: outbox.events,
     failCredits(n) {
       creditFailures = n;
     },
