@@ -75,6 +75,30 @@ describe('the watcher on in-memory parts', () => {
     expect(await flows.ledger.balance(p.userId)).toMatchObject({ balance: 2, seq: 1 });
   });
 
+  it('flags a credited payment for review when a reorg removes its money, and never takes the credit back', async () => {
+    const flows = memoryFlows();
+    await flows.cycle();
+    const p = await flows.issue({ credits: 4, requiredConfirmations: 1 });
+    flows.chain.pay(p.address, p.amountSats);
+    const [block] = flows.chain.mine(1);
+    expect((await flows.cycle()).credited).toBe(1);
+
+    // The block goes, and its transaction with it (a double spend won elsewhere).
+    flows.chain.invalidate(block!, { drop: true });
+    flows.chain.mine(2);
+    await flows.cycle();
+    const after = await flows.repo.findById(p._id);
+    expect(after).toMatchObject({
+      needsReview: true,
+      confirmedSats: 0,
+      credit: { state: 'done', credits: 4 },
+    });
+    expect(after?.reviewReasons).toContain(
+      'a reorg or double spend removed funds of a credited payment',
+    );
+    expect(await flows.ledger.balance(p.userId)).toMatchObject({ balance: 4, seq: 1 });
+  });
+
   it('keeps a credit the ledger refused due, and credits it once when two callers retry at once', async () => {
     const flows = memoryFlows();
     await flows.cycle();
