@@ -4,7 +4,7 @@
  * test/integration/watcher-*.test.ts; the memory parts pass the contracts of the real ones.
  */
 import { describe, expect, it } from 'vitest';
-import { memoryFlows } from '../support/memory-flows.js';
+import { DEFAULT_POLICY, memoryFlows } from '../support/memory-flows.js';
 
 describe('the watcher on in-memory parts', () => {
   it('confirms a paid payment at its required depth and credits it exactly once', async () => {
@@ -97,6 +97,30 @@ describe('the watcher on in-memory parts', () => {
       'a reorg or double spend removed funds of a credited payment',
     );
     expect(await flows.ledger.balance(p.userId)).toMatchObject({ balance: 4, seq: 1 });
+  });
+
+  it('finds a settled payment no longer watched when a reorg takes its block away', async () => {
+    const flows = memoryFlows({ policy: { ...DEFAULT_POLICY, settledConfirmations: 2 } });
+    await flows.cycle();
+    const p = await flows.issue({ credits: 1, requiredConfirmations: 1 });
+    flows.chain.pay(p.address, p.amountSats);
+    const [block] = flows.chain.mine(1);
+    await flows.cycle();
+    flows.chain.mine(2);
+    await flows.cycle();
+    expect(await flows.repo.findById(p._id)).toMatchObject({
+      watching: false,
+      credit: { state: 'done' },
+    });
+
+    flows.chain.invalidate(block!, { drop: true });
+    flows.chain.mine(4);
+    expect((await flows.cycle()).blocksDisconnected).toBe(3);
+    expect(await flows.repo.findById(p._id)).toMatchObject({
+      needsReview: true,
+      confirmedSats: 0,
+    });
+    expect(await flows.ledger.balance(p.userId)).toMatchObject({ balance: 1, seq: 1 });
   });
 
   it('keeps a credit the ledger refused due, and credits it once when two callers retry at once', async () => {
