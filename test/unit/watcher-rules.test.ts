@@ -123,6 +123,34 @@ describe('the watcher on in-memory parts', () => {
     expect(await flows.ledger.balance(p.userId)).toMatchObject({ balance: 1, seq: 1 });
   });
 
+  it('sees a new checkout paid in the mempool before any block', async () => {
+    const flows = memoryFlows();
+    await flows.cycle();
+    const p = await flows.issue({ amountSats: 15_000, requiredConfirmations: 1 });
+    flows.chain.pay(p.address, 15_000);
+    await flows.cycle();
+    expect(await flows.repo.findById(p._id)).toMatchObject({
+      status: 'confirming',
+      receivedSats: 15_000,
+      confirmedSats: 0,
+    });
+    expect((await flows.ledger.balance(p.userId)).balance).toBe(0);
+  });
+
+  it('expires an unpaid payment once its expiry and grace are over', async () => {
+    let clock = new Date('2026-06-01T12:00:00Z');
+    const flows = memoryFlows({ now: () => clock });
+    await flows.cycle();
+    const p = await flows.issue();
+    clock = new Date(p.expiresAt.getTime() + DEFAULT_POLICY.expiryGraceMs - 1000);
+    await flows.cycle();
+    expect((await flows.repo.findById(p._id))?.status).toBe('pending');
+    clock = new Date(p.expiresAt.getTime() + DEFAULT_POLICY.expiryGraceMs + 1000);
+    await flows.cycle();
+    expect((await flows.repo.findById(p._id))?.status).toBe('expired');
+    expect(flows.webhooks.map((w) => w.type)).toEqual(['payment.expired']);
+  });
+
   it('keeps a credit the ledger refused due, and credits it once when two callers retry at once', async () => {
     const flows = memoryFlows();
     await flows.cycle();
