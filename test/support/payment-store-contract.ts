@@ -305,6 +305,11 @@ export function paymentStoreContract(name: string, makeStore: () => Promise<Paym
       const mine = new Set([waiting._id, credited._id, confirmed._id]);
       const expiring = await store.listExpiring(new Date('2021-01-02T00:00:00Z'));
       expect(ids(expiring.filter((p) => mine.has(p._id)))).toEqual([waiting._id]);
+      // The bound is exact: expired one millisecond before it counts, at it does not.
+      const justBefore = await store.listExpiring(new Date(expiresAt.getTime() + 1));
+      expect(justBefore.map((p) => p._id)).toContain(waiting._id);
+      const at = await store.listExpiring(expiresAt);
+      expect(at.map((p) => p._id)).not.toContain(waiting._id);
       const over = await store.listWindowOver(new Date('2021-01-02T00:00:00Z'));
       expect(ids(over.filter((p) => mine.has(p._id)))).toEqual(ids([waiting, confirmed]));
     });
