@@ -313,5 +313,57 @@ export function paymentStoreContract(name: string, makeStore: () => Promise<Paym
       const over = await store.listWindowOver(new Date('2021-01-02T00:00:00Z'));
       expect(ids(over.filter((p) => mine.has(p._id)))).toEqual(ids([waiting, confirmed]));
     });
+
+    it('keeps the time bounds of the scan queries exact', async () => {
+      const store = await makeStore();
+      const t = new Date('2019-07-01T00:00:00Z');
+      const p = issued({ createdAt: t, expiresAt: t });
+      await store.insert(p);
+      const has = (list: { _id: string }[]) => list.some((x) => x._id === p._id);
+      expect(has(await store.listWindowOver(new Date(t.getTime() + 1)))).toBe(true);
+      expect(has(await store.listWindowOver(t))).toBe(false);
+      expect(has(await store.listWatchingCreatedBefore(new Date(t.getTime() + 1)))).toBe(true);
+      expect(has(await store.listWatchingCreatedBefore(t))).toBe(false);
+      const since = async (d: Date) => {
+        const found: (string | undefined)[] = [];
+        for await (const a of store.issuedAddresses(d)) found.push(a.address);
+        return found.includes(p.address);
+      };
+      expect(await since(t)).toBe(true);
+      expect(await since(new Date(t.getTime() + 1))).toBe(false);
+    });
+
+    it('filters the admin search by status, flags, overpayment and creation time', async () => {
+      const store = await makeStore();
+      const userId = unique('user');
+      const t = new Date('2026-04-01T00:00:00Z');
+      const plain = issued({ userId, createdAt: t });
+      const flagged = issued({
+        userId,
+        createdAt: new Date(t.getTime() + 1000),
+        status: 'confirmed',
+        late: true,
+        needsReview: true,
+        manual: true,
+        overpaidSats: 5,
+      });
+      await store.insert(plain);
+      await store.insert(flagged);
+      const found = async (filter: Parameters<PaymentStore['search']>[0]) =>
+        (await store.search({ userId, ...filter }, 10)).items.map((x) => x._id);
+      expect(await found({ status: 'confirmed' })).toEqual([flagged._id]);
+      expect(await found({ late: true })).toEqual([flagged._id]);
+      expect(await found({ late: false })).toEqual([plain._id]);
+      expect(await found({ needsReview: true })).toEqual([flagged._id]);
+      expect(await found({ manual: false })).toEqual([plain._id]);
+      expect(await found({ overpaid: true })).toEqual([flagged._id]);
+      expect(await found({ overpaid: false })).toEqual([plain._id]);
+      expect(await found({ from: new Date(t.getTime() + 1) })).toEqual([flagged._id]);
+      expect(await found({ to: new Date(t.getTime() + 1000) })).toEqual([plain._id]);
+      expect(await found({ from: t, to: new Date(t.getTime() + 1001) })).toEqual([
+        flagged._id,
+        plain._id,
+      ]);
+    });
   });
 }
