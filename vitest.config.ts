@@ -8,14 +8,19 @@ import { defineConfig } from 'vitest/config';
  */
 const PARALLEL_INTEGRATION = [
   'address-allocation',
+  'chain-state-contract',
   'daemon-process',
   'ledger',
+  'ledger-store-contract',
   'monitoring',
   'openapi-fuzz',
+  'payment-store-contract',
   'rates',
+  'sweep-store-contract',
   'users-api',
   'webhooks',
   'webhooks-api',
+  'webhook-outbox-contract',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 // Real processes, a real chain: limits catch hangs; waits inside tests are event-based.

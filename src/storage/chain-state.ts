@@ -107,3 +107,19 @@ export class ChainStateStore {
     await this.headers.deleteMany({ height: { $lt: tipHeight - KEPT_HEADERS } });
   }
 }
+
+/**
+ * What the block scan and the watcher need of the scan position and the header chain: the port
+ * they depend on, so unit tests can run them on an in-memory store that passes the same contract.
+ */
+export type ChainState = Pick<
+  ChainStateStore,
+  | 'scanState'
+  | 'initialize'
+  | 'saveHeader'
+  | 'allHeaders'
+  | 'deleteHeaders'
+  | 'moveTip'
+  | 'markCatchUpDone'
+  | 'prune'
+>;

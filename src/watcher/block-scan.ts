@@ -16,7 +16,7 @@ import { BlockVerificationError, ChainSourceError } from '../chain/chain-source.
 import { checkDifficultyTransition } from '../chain/block.js';
 import type { IssuedPayment } from '../payments/payment.js';
 import type { PaidOutput } from '../payments/state-machine.js';
-import type { ChainStateStore, ScanState, StoredHeader } from '../storage/chain-state.js';
+import type { ChainState, ScanState, StoredHeader } from '../storage/chain-state.js';
 import type { PaymentStore } from '../payments/payment-store.js';
 import { BITCOIN_NETWORKS, type NetworkName } from '../wallet/networks.js';
 import { LeaseLostError } from './lease-lost.js';
@@ -48,7 +48,7 @@ export {
 
 export interface BlockScanDeps {
   chain: ChainSource;
-  store: ChainStateStore;
+  store: ChainState;
   repo: PaymentStore;
   watched: WatchedSet;
   updater: PaymentUpdater;

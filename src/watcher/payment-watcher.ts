@@ -13,7 +13,7 @@ import type { IssuedPayment } from '../payments/payment.js';
 import { isIssued } from '../payments/payment.js';
 import type { Policy } from '../payments/state-machine.js';
 import type { Settlement } from '../settlement/settlement.js';
-import type { ChainStateStore, ScanState } from '../storage/chain-state.js';
+import type { ChainState, ScanState } from '../storage/chain-state.js';
 import type { PaymentStore } from '../payments/payment-store.js';
 import type { NetworkName } from '../wallet/networks.js';
 import {
@@ -60,7 +60,7 @@ export interface WatcherDeps {
   repo: PaymentStore;
   chain: ChainSource;
   /** The scan position and header chain. */
-  chainState: ChainStateStore;
+  chainState: ChainState;
   scan: ScanSettings;
   /** Crediting and publishing to the webhook outbox: the cycle's last steps. */
   settlement: Pick<Settlement, 'creditDue' | 'publishOutbox'>;
