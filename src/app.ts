@@ -21,6 +21,7 @@ import { registerRateLimits } from './api/rate-limits.js';
 import { sweepsRoutes } from './api/sweeps-routes.js';
 import { usersRoutes } from './api/users-routes.js';
 import { webhookRoutes } from './api/webhooks-routes.js';
+import { webhookEndpointRoutes } from './api/webhook-endpoints-routes.js';
 import type { AppConfig } from './config/config.js';
 import type { Forwarder } from './forwarding/forwarder.js';
 import type { Ledger } from './ledger/ledger.js';
@@ -31,7 +32,8 @@ import type { PaymentService } from './payments/payment-service.js';
 import type { PaymentRepository } from './storage/payments.js';
 import type { SweepRepository } from './storage/sweeps.js';
 import type { PaymentWatcher } from './watcher/payment-watcher.js';
-import type { WebhookOutbox } from './webhooks/outbox.js';
+import type { WebhookOutbox } from './storage/webhook-outbox.js';
+import type { EndpointRegistry } from './webhooks/endpoint-registry.js';
 
 export interface AppDeps {
   /** Without `wallet.xprv`: the HTTP layer never holds the private key (see appConfig). */
@@ -40,6 +42,8 @@ export interface AppDeps {
   repo: PaymentRepository;
   ledger: Ledger;
   outbox: WebhookOutbox;
+  /** The webhook endpoints API (with the configured URL as the read-only `config`). */
+  webhookEndpoints: EndpointRegistry;
   sweeps: SweepRepository;
   forwarder: Forwarder | undefined;
   watcher: PaymentWatcher;
@@ -126,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(adminRoutes, { repo: deps.repo, watcher: deps.watcher, auth, view });
   await app.register(webhookRoutes, { outbox: deps.outbox, auth });
+  await app.register(webhookEndpointRoutes, { registry: deps.webhookEndpoints, auth });
   await app.register(exportRoutes, { db: deps.repo.collection.db, auth });
   await app.register(sweepsRoutes, {
     sweeps: deps.sweeps,

@@ -44,7 +44,15 @@ import { Lease } from './watcher/lease.js';
 import { PaymentWatcher } from './watcher/payment-watcher.js';
 import { WatcherLoop } from './watcher/watcher-loop.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
-import { WebhookOutbox } from './webhooks/outbox.js';
+import { WebhookDeliveryRound } from './webhooks/delivery-round.js';
+import { EndpointDispatcher } from './webhooks/endpoint-dispatcher.js';
+import { EndpointRegistry } from './webhooks/endpoint-registry.js';
+import { WebhookFanOut } from './webhooks/fan-out.js';
+import { SecretBox } from './webhooks/secret-box.js';
+import { RedeliveryLimits } from './storage/redelivery-limits.js';
+import { WebhookDeliveryStore } from './storage/webhook-deliveries.js';
+import { WebhookEndpointStore } from './storage/webhook-endpoints.js';
+import { WebhookOutbox } from './storage/webhook-outbox.js';
 
 export function rateProviderFor(config: Config['rates']): RateProvider {
   const maxAgeMs = config.maxAgeSeconds * 1000;
@@ -93,6 +101,8 @@ export function requestBudgetFor(config: Config): RequestBudget {
 
 /** How long `/readyz` waits for MongoDB and for the chain API. */
 const READINESS_TIMEOUT_MS = 2000;
+/** Manual redeliveries per webhook endpoint per minute (all replicas together). */
+const REDELIVERIES_PER_MINUTE = 10;
 
 /**
  * The chain source `/readyz` asks: the configured Esplora URLs, one try each, short timeout,
@@ -184,12 +194,16 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const repo = new PaymentRepository(mongo.db);
     const ledger = new Ledger(mongo.db, now);
     const outbox = new WebhookOutbox(mongo.db, now);
+    const endpointStore = new WebhookEndpointStore(mongo.db, now);
+    const deliveryStore = new WebhookDeliveryStore(mongo.db, now);
     const sweeps = new SweepRepository(mongo.db, now);
     const counter = new AddressCounter(mongo.db);
     const chainState = new ChainStateStore(mongo.db);
     await sweeps.ensureIndexes();
     await chainState.ensureIndexes();
     await Promise.all([repo.ensureIndexes(), ledger.ensureIndexes(), outbox.ensureIndexes()]);
+    await endpointStore.ensureIndexes();
+    await deliveryStore.ensureIndexes();
     const budget = requestBudgetFor(config);
     const chainLog = log.child({ component: 'chain' });
     const chain =
@@ -227,20 +241,39 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     const view = { publicUrl: config.http.publicUrl, merchantName: config.checkout.merchantName };
     const watcherLog = log.child({ component: 'watcher' });
     const { url } = config.webhooks;
-    // Signed with the newest secret; receivers accept old and new while they rotate.
-    const [secret] = webhookSecrets(config);
-    const dispatcher =
+    const webhookLog = log.child({ component: 'webhooks' });
+    // Satwatch-Signature: the newest secret; webhook-signature: every configured secret, so
+    // receivers verify with either while they rotate.
+    const secrets = webhookSecrets(config);
+    const [secret] = secrets;
+    const configuredDispatcher =
       url !== undefined && secret !== undefined
         ? new WebhookDispatcher({
             outbox,
             url,
             secret,
+            secrets,
             timeoutMs: config.webhooks.timeoutMs,
             maxAttempts: config.webhooks.maxAttempts,
             now,
-            log: log.child({ component: 'webhooks' }),
+            log: webhookLog,
           })
         : undefined;
+    const secretBox = new SecretBox(config.webhooks.secretsKey);
+    const urlPolicy = { allowPrivateUrls: config.webhooks.allowPrivateUrls };
+    const webhookEndpoints = new EndpointRegistry({
+      endpoints: endpointStore,
+      deliveries: deliveryStore,
+      outbox,
+      limits: new RedeliveryLimits(mongo.db, REDELIVERIES_PER_MINUTE, 60_000, now),
+      box: secretBox,
+      policy: urlPolicy,
+      ...(url !== undefined && secret !== undefined && { configuredUrl: url }),
+      now,
+      warn: (msg) => {
+        webhookLog.warn(msg);
+      },
+    });
     const forwarder = forwarderFor(config, {
       repo,
       sweeps,
@@ -273,6 +306,24 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       countsCacheMs: config.ops.metricsCacheSeconds * 1000,
       log: log.child({ component: 'metrics' }),
     });
+    const dispatcher: WebhookDeliveryRound = new WebhookDeliveryRound({
+      fanOut: new WebhookFanOut({ outbox, endpoints: endpointStore, deliveries: deliveryStore }),
+      senders: [
+        ...(configuredDispatcher ? [configuredDispatcher] : []),
+        new EndpointDispatcher({
+          endpoints: endpointStore,
+          deliveries: deliveryStore,
+          box: secretBox,
+          policy: urlPolicy,
+          timeoutMs: config.webhooks.timeoutMs,
+          maxAttempts: config.webhooks.maxAttempts,
+          now,
+          log: webhookLog,
+          registry: metrics.registry,
+        }),
+      ],
+      log: webhookLog,
+    });
     const holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const lease = new Lease(
       mongo.db,
@@ -303,7 +354,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       },
       ledger,
       outbox,
-      ...(dispatcher && { dispatcher }),
+      dispatcher,
       ...(forwarder && { forwarder }),
       budget,
       policy: policyFrom(config),
@@ -345,6 +396,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       repo,
       ledger,
       outbox,
+      webhookEndpoints,
       sweeps,
       forwarder,
       watcher,

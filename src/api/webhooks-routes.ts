@@ -1,11 +1,7 @@
 /** The admin API for webhooks: the outbox with its delivery log, and redelivery. */
 import type { FastifyInstance } from 'fastify';
-import {
-  WEBHOOK_EVENT_TYPES,
-  WEBHOOK_STATES,
-  type WebhookEvent,
-  type WebhookOutbox,
-} from '../webhooks/outbox.js';
+import { WEBHOOK_EVENT_TYPES, WEBHOOK_STATES, type WebhookEvent } from '../webhooks/outbox.js';
+import type { WebhookOutbox } from '../storage/webhook-outbox.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { pageOf, authenticatedErrors } from './schemas.js';
 import { notFound } from './errors.js';

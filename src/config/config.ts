@@ -117,7 +117,12 @@ export interface Config {
     /** The old single secret (deprecated, warned at start): read as `secrets: [secret]`. */
     secret?: string;
     timeoutMs: number;
+    /** Attempts per delivery round; the retries of a round span at least 3 days (retry-plan.ts). */
     maxAttempts: number;
+    /** Lets API endpoints use http and loopback/private addresses (tests, internal hooks). */
+    allowPrivateUrls: boolean;
+    /** Seals the API endpoints' signing secrets in MongoDB (AES-256-GCM, key derived with HKDF). */
+    secretsKey?: string;
   };
   /** How long a shutdown waits for the running watcher cycle. */
   shutdown: { timeoutMs: number };
@@ -237,6 +242,17 @@ export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; se
     { env: 'SATWATCH_WEBHOOK_SECRETS', key: 'webhooks.secrets', kind: 'list', secret: true },
     { env: 'SATWATCH_WEBHOOK_TIMEOUT_MS', key: 'webhooks.timeoutMs', kind: 'int' },
     { env: 'SATWATCH_WEBHOOK_MAX_ATTEMPTS', key: 'webhooks.maxAttempts', kind: 'int' },
+    {
+      env: 'SATWATCH_WEBHOOKS_ALLOW_PRIVATE_URLS',
+      key: 'webhooks.allowPrivateUrls',
+      kind: 'bool',
+    },
+    {
+      env: 'SATWATCH_WEBHOOKS_SECRETS_KEY',
+      key: 'webhooks.secretsKey',
+      kind: 'string',
+      secret: true,
+    },
     { env: 'SATWATCH_SHUTDOWN_TIMEOUT_MS', key: 'shutdown.timeoutMs', kind: 'int' },
     { env: 'SATWATCH_FORWARDING_MODE', key: 'forwarding.mode', kind: 'string' },
     { env: 'SATWATCH_FORWARDING_COLD_ADDRESS', key: 'forwarding.coldAddress', kind: 'string' },
@@ -477,9 +493,11 @@ const schema = {
     webhooks: {
       type: 'object',
       additionalProperties: false,
-      required: ['timeoutMs', 'maxAttempts'],
+      required: ['timeoutMs', 'maxAttempts', 'allowPrivateUrls'],
       properties: {
         url: httpUrl,
+        allowPrivateUrls: { type: 'boolean' },
+        secretsKey: webhookSecret,
         secrets: { type: 'array', minItems: 1, items: webhookSecret },
         secret: webhookSecret,
         timeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { AddressCounter } from '../storage/address-counter.js';
 import type { SettingsRepository } from '../storage/settings.js';
 import type { WalletAccount } from '../wallet/account.js';
-import type { WebhookOutbox } from '../webhooks/outbox.js';
+import type { WebhookOutbox } from '../storage/webhook-outbox.js';
 
 /** One fixed address, or a fresh address of the cold xpub for each sweep. */
 export type Destination =

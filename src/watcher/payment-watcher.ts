@@ -20,8 +20,8 @@ import type { CreditDue, Policy } from '../payments/state-machine.js';
 import type { ChainStateStore, ScanState, StoredHeader } from '../storage/chain-state.js';
 import type { PaymentRepository } from '../storage/payments.js';
 import type { NetworkName } from '../wallet/networks.js';
-import type { WebhookDispatcher } from '../webhooks/dispatcher.js';
-import type { WebhookOutbox } from '../webhooks/outbox.js';
+import type { DueSender } from '../webhooks/delivery-round.js';
+import type { WebhookOutbox } from '../storage/webhook-outbox.js';
 import {
   type BlockSummary,
   BlockScanner,
@@ -77,8 +77,8 @@ export interface WatcherDeps {
   scan: ScanSettings;
   ledger: Ledger;
   outbox: WebhookOutbox;
-  /** Absent when no webhook URL is configured: events still go to the outbox. */
-  dispatcher?: WebhookDispatcher;
+  /** Sends due webhooks (the configured URL and the API endpoints); absent: events only queue. */
+  dispatcher?: DueSender;
   /** Absent when forwarding is off. */
   forwarder?: Forwarder;
   /** Absent: no request budget (mempool checks are not rationed). */
