@@ -5,8 +5,10 @@
  * URL policy, and the configured URL with both header styles.
  */
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import dns from 'node:dns';
 import os from 'node:os';
+import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { MongoClient, type Db } from 'mongodb';
 import { Webhook } from 'standardwebhooks';
@@ -24,12 +26,13 @@ import {
   type EndpointDispatcherOptions,
 } from '../../src/webhooks/endpoint-dispatcher.js';
 import { EndpointRegistry } from '../../src/webhooks/endpoint-registry.js';
-import { WebhookFanOut } from '../../src/webhooks/fan-out.js';
+import { FANOUT_FAILPOINT, WebhookFanOut } from '../../src/webhooks/fan-out.js';
 import type { WebhookEventType } from '../../src/webhooks/outbox.js';
 import { SecretBox } from '../../src/webhooks/secret-box.js';
 import { verifySignature } from '../../src/webhooks/signature.js';
 import { isPrivateAddress } from '../../src/webhooks/url-policy.js';
 import { LabClient } from '../lab/client.js';
+import { repoRoot } from '../lab/paths.js';
 import { type HttpStub, startHttpStub } from '../support/http-stub.js';
 
 const merchantKey = newApiKey();
@@ -568,6 +571,46 @@ describe('delivering to endpoints', () => {
     });
     expect(unknown.statusCode).toBe(404);
   });
+});
+
+describe('fan-out crash safety', () => {
+  it('copies nothing twice when killed between the copies and the mark', async () => {
+    await create({ url: `${stubs[0]!.url}/a` });
+    await create({ url: `${stubs[1]!.url}/b` });
+    const id = await event('payment.confirmed');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(repoRoot, 'test/support/fanout-child.ts'),
+        LabClient.fromState().mongoUrl,
+        db.databaseName,
+      ],
+      { env: { ...process.env, SATWATCH_FAILPOINT: FANOUT_FAILPOINT }, stdio: 'ignore' },
+    );
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => {
+      child.on('exit', (_code, sig) => {
+        resolve(sig);
+      });
+    });
+    expect(signal).toBe('SIGKILL');
+    // Killed after copying, before marking: the event is still to fan out.
+    expect(await deliveries.collection.countDocuments({ eventId: id })).toBe(2);
+    expect((await outbox.get(id))?.fanout).toBe('pending');
+    // The next pass resumes: no second copy, the event marked, each endpoint gets it once.
+    expect(await new WebhookFanOut({ outbox, endpoints, deliveries }).run()).toBe(0);
+    expect((await outbox.get(id))?.fanout).toBeUndefined();
+    clock = new Date(); // the child stamped its copies with the real clock
+    expect(await dispatcher().deliverDue()).toEqual({ delivered: 2, retrying: 0, failed: 0 });
+    expect(received.map((r) => [r.stub, r.json.id])).toEqual(
+      expect.arrayContaining([
+        [0, id],
+        [1, id],
+      ]),
+    );
+    expect(received).toHaveLength(2);
+  }, 60_000);
 });
 
 describe('the configured URL', () => {
