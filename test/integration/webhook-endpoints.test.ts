@@ -32,6 +32,7 @@ import { SecretBox } from '../../src/webhooks/secret-box.js';
 import { verifySignature } from '../../src/webhooks/signature.js';
 import { isPrivateAddress } from '../../src/webhooks/url-policy.js';
 import { LabClient } from '../lab/client.js';
+import { startTestDaemon, stopTestDaemon } from '../support/daemon.js';
 import { repoRoot } from '../lab/paths.js';
 import { type HttpStub, startHttpStub } from '../support/http-stub.js';
 
@@ -657,4 +658,69 @@ describe('the configured URL', () => {
     expect(await d.deliverDue()).toEqual({ delivered: 1, retrying: 0, failed: 0 });
     expect(received.map((x) => x.json.isRedelivery)).toEqual([false, true]);
   });
+});
+
+describe('through the daemon', () => {
+  it('wires the settings, the API and the delivery round: configured URL and endpoint both served', async () => {
+    const configuredSecret = 'c'.repeat(40);
+    const d = await startTestDaemon({
+      SATWATCH_WEBHOOK_URL: `${configuredStub.url}/hooks`,
+      SATWATCH_WEBHOOK_SECRETS: configuredSecret,
+      SATWATCH_WEBHOOKS_ALLOW_PRIVATE_URLS: 'true',
+      SATWATCH_WEBHOOKS_SECRETS_KEY: SECRETS_KEY,
+    });
+    try {
+      const res = await d.app.inject({
+        method: 'POST',
+        url: '/v1/webhooks',
+        headers: d.merchant,
+        payload: { url: `${stubs[0]!.url}/a`, events: ['payment.confirmed'] },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      const { secret } = res.json<{ secret: string }>();
+      await d.outbox.enqueue({
+        id: 'pay_d:1',
+        type: 'payment.confirmed',
+        paymentId: 'pay_d',
+        data: { payment: { id: 'pay_d' } },
+      });
+      expect(await d.watcher.deliverWebhooks()).toMatchObject({ delivered: 2, failed: 0 });
+      const toEndpoint = received.find((r) => r.stub === 0)!;
+      const toConfigured = received.find((r) => r.stub === -1)!;
+      expect(verifies(secret, toEndpoint)).toBe(true);
+      expect(
+        verifies(`whsec_${Buffer.from(configuredSecret).toString('base64')}`, toConfigured),
+      ).toBe(true);
+      expect(toConfigured.headers['satwatch-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+      // Sealed at rest with webhooks.secretsKey.
+      const stored = JSON.stringify(
+        await d.mongo.db.collection('webhook_endpoints').find().toArray(),
+      );
+      expect(stored).not.toContain(secret.slice(6));
+      expect(stored).toMatch(/gcm1:/);
+      const metrics = await d.metrics.registry.metrics();
+      expect(metrics).toMatch(/satwatch_webhook_endpoint_attempts_total\{outcome="delivered"\} 1/);
+    } finally {
+      await stopTestDaemon(d);
+    }
+  }, 120_000);
+
+  it('refuses a private URL with the default settings', async () => {
+    const d = await startTestDaemon();
+    try {
+      const res = await d.app.inject({
+        method: 'POST',
+        url: '/v1/webhooks',
+        headers: d.merchant,
+        payload: { url: `${stubs[0]!.url}/a` },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ field: 'url' });
+      // No configured URL: the list is empty, not an error.
+      const list = await d.app.inject({ method: 'GET', url: '/v1/webhooks', headers: d.admin });
+      expect(list.json()).toEqual({ items: [] });
+    } finally {
+      await stopTestDaemon(d);
+    }
+  }, 120_000);
 });
