@@ -3,6 +3,7 @@
  * (one document per endpoint), so replicas share the limit. Guarded single-document updates.
  */
 import type { Collection, Db } from 'mongodb';
+import type { RedeliveryLimiter } from '../webhooks/ports.js';
 import { isDuplicateKey } from './mongo.js';
 
 interface RedeliveryWindow {
@@ -11,7 +12,7 @@ interface RedeliveryWindow {
   count: number;
 }
 
-export class RedeliveryLimits {
+export class RedeliveryLimits implements RedeliveryLimiter {
   private readonly collection: Collection<RedeliveryWindow>;
 
   constructor(

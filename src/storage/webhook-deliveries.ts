@@ -6,26 +6,18 @@
  */
 import { createHash } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
-import type { AttemptOutcome, QueuedDelivery, WebhookEvent } from '../webhooks/outbox.js';
-import type { WebhookEventType } from '../webhooks/outbox.js';
+import type { AttemptOutcome, WebhookEvent } from '../webhooks/outbox.js';
+import type { EndpointDelivery, EndpointDeliveryStore } from '../webhooks/ports.js';
 import { afterCursor, decodeCursor, nextCursor } from './cursor.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { isDuplicateKey } from './mongo.js';
-
-export interface EndpointDelivery extends QueuedDelivery {
-  endpointId: string;
-  eventId: string;
-  type: WebhookEventType;
-  /** The event's payload, as sent (copied from the event). */
-  data: unknown;
-}
 
 export function deliveryId(endpointId: string, eventId: string): string {
   const hash = createHash('sha256').update(`${endpointId}\n${eventId}`).digest('base64url');
   return `wd_${hash.slice(0, 24)}`;
 }
 
-export class WebhookDeliveryStore {
+export class WebhookDeliveryStore implements EndpointDeliveryStore {
   readonly collection: Collection<EndpointDelivery>;
   private readonly queue: DeliveryQueue<EndpointDelivery>;
 
@@ -123,3 +115,5 @@ export class WebhookDeliveryStore {
     await this.collection.deleteMany({ endpointId });
   }
 }
+
+export type { EndpointDelivery } from '../webhooks/ports.js';

@@ -6,42 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import type { WebhookEventType } from '../webhooks/outbox.js';
-
-export interface StoredSecret {
-  /** The sealed `whsec_…` secret (never the plain text unless no secrets key is configured). */
-  sealed: string;
-  createdAt: Date;
-  /** Set on rotation: the secret still signs until then. */
-  expiresAt?: Date;
-}
-
-export interface WebhookEndpoint {
-  _id: string;
-  url: string;
-  /** Event types sent to it; empty: all. */
-  events: WebhookEventType[];
-  enabled: boolean;
-  description?: string;
-  createdAt: Date;
-  updatedAt: Date;
-  secrets: StoredSecret[];
-  /** Bumped by every secret change, so two rotations cannot both apply to the same list. */
-  secretsVersion: number;
-  /** Why it was disabled automatically (cleared when re-enabled). */
-  disabledReason?: string;
-  disabledAt?: Date;
-  /** The first failed attempt since the last delivery. */
-  failingSince?: Date;
-  /** Deliveries given up in a row. */
-  consecutiveGiveUps: number;
-}
-
-export interface EndpointChanges {
-  url?: string;
-  events?: WebhookEventType[];
-  enabled?: boolean;
-  description?: string;
-}
+import type { EndpointChanges, EndpointStore, WebhookEndpoint } from '../webhooks/ports.js';
 
 export class SecretsChangedError extends Error {
   constructor() {
@@ -54,7 +19,7 @@ export function newEndpointId(): string {
   return `we_${randomBytes(12).toString('base64url')}`;
 }
 
-export class WebhookEndpointStore {
+export class WebhookEndpointStore implements EndpointStore {
   readonly collection: Collection<WebhookEndpoint>;
 
   constructor(

@@ -13,11 +13,12 @@ import {
   type WebhookEventType,
   type WebhookListFilter,
 } from '../webhooks/outbox.js';
+import type { OutboxQueue } from '../webhooks/ports.js';
 import { afterCursor, decodeCursor, nextCursor } from './cursor.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { isDuplicateKey } from './mongo.js';
 
-export class WebhookOutbox {
+export class WebhookOutbox implements OutboxQueue {
   readonly collection: Collection<WebhookEvent>;
   private readonly queue: DeliveryQueue<WebhookEvent>;
 

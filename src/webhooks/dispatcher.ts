@@ -10,7 +10,7 @@ import type { WebhookEvent } from './outbox.js';
 import { RETRY_WINDOW_SECONDS, retryPlan } from './retry-plan.js';
 import { signatureHeader } from './signature.js';
 import { standardHeaders } from './standard-signature.js';
-import type { WebhookOutbox } from '../storage/webhook-outbox.js';
+import type { OutboxQueue } from './ports.js';
 
 export {
   RETRY_MAX_DELAY_SECONDS,
@@ -28,7 +28,7 @@ export interface DispatcherLog {
 }
 
 export interface WebhookDispatcherOptions {
-  outbox: WebhookOutbox;
+  outbox: Pick<OutboxQueue, 'claimDue' | 'recordAttempt'>;
   url: string;
   /** Signs `Satwatch-Signature` (the newest configured secret). */
   secret: string;

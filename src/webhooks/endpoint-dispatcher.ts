@@ -7,8 +7,6 @@
  * given up in a row or `disableAfterFailingDays` of nothing but failures.
  */
 import { Counter, type Registry } from 'prom-client';
-import type { EndpointDelivery, WebhookDeliveryStore } from '../storage/webhook-deliveries.js';
-import type { WebhookEndpoint, WebhookEndpointStore } from '../storage/webhook-endpoints.js';
 import {
   type DeliveryAgents,
   type PostResult,
@@ -24,6 +22,12 @@ import {
   unixSeconds,
 } from './dispatcher.js';
 import { RETRY_WINDOW_SECONDS, retryPlan } from './retry-plan.js';
+import type {
+  EndpointDelivery,
+  EndpointDeliveryStore,
+  EndpointStore,
+  WebhookEndpoint,
+} from './ports.js';
 import type { SecretBox } from './secret-box.js';
 import { standardHeaders } from './standard-signature.js';
 import { type UrlPolicy, checkWebhookUrl, deliveryAgents } from './url-policy.js';
@@ -32,8 +36,8 @@ export const DISABLE_AFTER_GIVE_UPS = 20;
 export const DISABLE_AFTER_FAILING_DAYS = 5;
 
 export interface EndpointDispatcherOptions {
-  endpoints: WebhookEndpointStore;
-  deliveries: WebhookDeliveryStore;
+  endpoints: EndpointStore;
+  deliveries: EndpointDeliveryStore;
   box: SecretBox;
   policy: UrlPolicy;
   timeoutMs: number;

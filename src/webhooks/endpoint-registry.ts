@@ -3,16 +3,17 @@
  * configured `webhooks.url`, which appears as the read-only endpoint `config` and keeps its
  * configured secrets and its outbox-based delivery log.
  */
-import type { EndpointDelivery, WebhookDeliveryStore } from '../storage/webhook-deliveries.js';
-import type { RedeliveryLimits } from '../storage/redelivery-limits.js';
-import type {
-  EndpointChanges,
-  WebhookEndpoint,
-  WebhookEndpointStore,
-} from '../storage/webhook-endpoints.js';
-import type { WebhookOutbox } from '../storage/webhook-outbox.js';
 import { safeUrl } from './attempt.js';
 import type { QueuedDelivery, WebhookEvent, WebhookEventType } from './outbox.js';
+import type {
+  EndpointChanges,
+  EndpointDelivery,
+  EndpointDeliveryStore,
+  EndpointStore,
+  OutboxQueue,
+  RedeliveryLimiter,
+  WebhookEndpoint,
+} from './ports.js';
 import type { SecretBox } from './secret-box.js';
 import { newEndpointSecret } from './standard-signature.js';
 import { type UrlPolicy, checkWebhookUrl } from './url-policy.js';
@@ -69,10 +70,10 @@ export interface DeliverySummary extends QueuedDelivery {
 }
 
 export interface EndpointRegistryDeps {
-  endpoints: WebhookEndpointStore;
-  deliveries: WebhookDeliveryStore;
-  outbox: WebhookOutbox;
-  limits: RedeliveryLimits;
+  endpoints: EndpointStore;
+  deliveries: EndpointDeliveryStore;
+  outbox: OutboxQueue;
+  limits: RedeliveryLimiter;
   box: SecretBox;
   policy: UrlPolicy;
   /** The configured `webhooks.url`, if any. */

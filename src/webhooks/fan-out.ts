@@ -4,17 +4,15 @@
  * only makes the next run copy again, and the copies' ids are derived from (endpoint, event), so
  * nothing is copied twice. Endpoints see the events written after they were created.
  */
-import type { WebhookDeliveryStore } from '../storage/webhook-deliveries.js';
-import type { WebhookEndpointStore } from '../storage/webhook-endpoints.js';
-import type { WebhookOutbox } from '../storage/webhook-outbox.js';
+import type { EndpointDeliveryStore, EndpointStore, OutboxQueue } from './ports.js';
 
 /** Crash point for the kill test: after the copies, before the event is marked. */
 export const FANOUT_FAILPOINT = 'after-webhook-fanout-copies';
 
 export interface FanOutDeps {
-  outbox: WebhookOutbox;
-  endpoints: WebhookEndpointStore;
-  deliveries: WebhookDeliveryStore;
+  outbox: Pick<OutboxQueue, 'awaitingFanout' | 'markFannedOut'>;
+  endpoints: Pick<EndpointStore, 'list'>;
+  deliveries: Pick<EndpointDeliveryStore, 'add'>;
 }
 
 export class WebhookFanOut {
