@@ -17,6 +17,7 @@ import { WEBHOOK_EVENT_TYPES, WEBHOOK_STATES, type WebhookEventType } from '../w
 import { MAX_WEBHOOK_URL_LENGTH, WebhookUrlError } from '../webhooks/url-policy.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { ApiError, notFound } from './errors.js';
+import { attemptJson, deliveryView as attemptView } from './webhooks-routes.js';
 import { PRINTABLE_TEXT_PATTERN, authenticatedErrors, pageOf } from './schemas.js';
 
 export interface WebhookEndpointRoutesOptions {
@@ -99,18 +100,7 @@ const deliveryView = {
     attemptLog: {
       type: 'array',
       description: 'the newest attempts, oldest first',
-      items: {
-        type: 'object',
-        required: ['at', 'attempt', 'durationMs', 'redelivery'],
-        properties: {
-          at: dateTime,
-          attempt: { type: 'integer' },
-          status: { type: 'integer' },
-          error: { type: 'string' },
-          durationMs: { type: 'integer' },
-          redelivery: { type: 'boolean' },
-        },
-      },
+      items: attemptView,
     },
   },
 } as const;
@@ -157,14 +147,7 @@ function deliveryJson(d: DeliverySummary) {
     nextAttemptAt: d.nextAttemptAt.toISOString(),
     ...(d.deliveredAt !== undefined && { deliveredAt: d.deliveredAt.toISOString() }),
     isRedelivery: d.redelivery,
-    attemptLog: d.deliveries.map((x) => ({
-      at: x.at.toISOString(),
-      attempt: x.attempt,
-      ...(x.status !== undefined && { status: x.status }),
-      ...(x.error !== undefined && { error: x.error }),
-      durationMs: x.durationMs,
-      redelivery: x.redelivery,
-    })),
+    attemptLog: d.deliveries.map(attemptJson),
   };
 }
 

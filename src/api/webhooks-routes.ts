@@ -1,6 +1,11 @@
 /** The admin API for webhooks: the outbox with its delivery log, and redelivery. */
 import type { FastifyInstance } from 'fastify';
-import { WEBHOOK_EVENT_TYPES, WEBHOOK_STATES, type WebhookEvent } from '../webhooks/outbox.js';
+import {
+  WEBHOOK_EVENT_TYPES,
+  WEBHOOK_STATES,
+  type WebhookDelivery,
+  type WebhookEvent,
+} from '../webhooks/outbox.js';
 import type { WebhookOutbox } from '../storage/webhook-outbox.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { pageOf, authenticatedErrors } from './schemas.js';
@@ -13,7 +18,8 @@ export interface WebhookRoutesOptions {
 
 const dateTime = { type: 'string', format: 'date-time' } as const;
 
-const deliveryView = {
+/** One attempt of the delivery log (also in the endpoints API). */
+export const deliveryView = {
   type: 'object',
   required: ['at', 'attempt', 'durationMs', 'redelivery'],
   properties: {
@@ -66,6 +72,18 @@ const idParams = {
 
 const errors = authenticatedErrors;
 
+/** An attempt as the API shows it. */
+export function attemptJson(d: WebhookDelivery) {
+  return {
+    at: d.at.toISOString(),
+    attempt: d.attempt,
+    ...(d.status !== undefined && { status: d.status }),
+    ...(d.error !== undefined && { error: d.error }),
+    durationMs: d.durationMs,
+    redelivery: d.redelivery,
+  };
+}
+
 function view(event: WebhookEvent) {
   return {
     id: event._id,
@@ -78,14 +96,7 @@ function view(event: WebhookEvent) {
     ...(event.deliveredAt !== undefined && { deliveredAt: event.deliveredAt.toISOString() }),
     isRedelivery: event.redelivery,
     data: event.data,
-    deliveries: event.deliveries.map((d) => ({
-      at: d.at.toISOString(),
-      attempt: d.attempt,
-      ...(d.status !== undefined && { status: d.status }),
-      ...(d.error !== undefined && { error: d.error }),
-      durationMs: d.durationMs,
-      redelivery: d.redelivery,
-    })),
+    deliveries: event.deliveries.map(attemptJson),
   };
 }
 
