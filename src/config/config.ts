@@ -243,12 +243,12 @@ export const ENVIRONMENT: readonly { env: string; key: string; kind: EnvKind; se
     { env: 'SATWATCH_WEBHOOK_TIMEOUT_MS', key: 'webhooks.timeoutMs', kind: 'int' },
     { env: 'SATWATCH_WEBHOOK_MAX_ATTEMPTS', key: 'webhooks.maxAttempts', kind: 'int' },
     {
-      env: 'SATWATCH_WEBHOOKS_ALLOW_PRIVATE_URLS',
+      env: 'SATWATCH_WEBHOOK_ALLOW_PRIVATE_URLS',
       key: 'webhooks.allowPrivateUrls',
       kind: 'bool',
     },
     {
-      env: 'SATWATCH_WEBHOOKS_SECRETS_KEY',
+      env: 'SATWATCH_WEBHOOK_SECRETS_KEY',
       key: 'webhooks.secretsKey',
       kind: 'string',
       secret: true,

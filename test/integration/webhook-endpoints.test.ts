@@ -666,8 +666,8 @@ describe('through the daemon', () => {
     const d = await startTestDaemon({
       SATWATCH_WEBHOOK_URL: `${configuredStub.url}/hooks`,
       SATWATCH_WEBHOOK_SECRETS: configuredSecret,
-      SATWATCH_WEBHOOKS_ALLOW_PRIVATE_URLS: 'true',
-      SATWATCH_WEBHOOKS_SECRETS_KEY: SECRETS_KEY,
+      SATWATCH_WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      SATWATCH_WEBHOOK_SECRETS_KEY: SECRETS_KEY,
     });
     try {
       const res = await d.app.inject({
