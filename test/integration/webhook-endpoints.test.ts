@@ -574,6 +574,35 @@ describe('delivering to endpoints', () => {
   });
 });
 
+describe('replicas', () => {
+  it('delivers each event to each endpoint exactly once with two replicas sending at once', async () => {
+    await create({ url: `${stubs[0]!.url}/a` });
+    await create({ url: `${stubs[1]!.url}/b` });
+    const ids: string[] = [];
+    for (let i = 0; i < 15; i++) ids.push(await event('payment.confirmed'));
+    await new WebhookFanOut({ outbox, endpoints, deliveries }).run();
+    const other = new MongoClient(LabClient.fromState().mongoUrl);
+    await other.connect();
+    try {
+      const otherDb = other.db(db.databaseName);
+      const replica = dispatcher({
+        endpoints: new WebhookEndpointStore(otherDb, now),
+        deliveries: new WebhookDeliveryStore(otherDb, now),
+      });
+      const results = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => (i % 2 ? replica : dispatcher()).deliverDue(100)),
+      );
+      expect(results.reduce((sum, r) => sum + r.delivered, 0)).toBe(30);
+    } finally {
+      await other.close();
+    }
+    for (const stub of [0, 1]) {
+      const seen = received.filter((r) => r.stub === stub).map((r) => r.json.id);
+      expect([...seen].sort()).toEqual([...ids].sort());
+    }
+  }, 60_000);
+});
+
 describe('fan-out crash safety', () => {
   it('copies nothing twice when killed between the copies and the mark', async () => {
     await create({ url: `${stubs[0]!.url}/a` });
