@@ -4,7 +4,9 @@
  * Median and spread of several runs after a warm-up, one core.
  * Usage: npx tsx bench/sweep-build.ts [-- <runs>]
  */
-import { buildSweepPsbt, planSweep, signSweep } from '../src/forwarding/sweep-tx.js';
+import { planSweep } from '../src/forwarding/tx/plan.js';
+import { buildSweepPsbt } from '../src/forwarding/tx/psbt.js';
+import { signSweep } from '../src/forwarding/tx/sign.js';
 import type { ScriptType } from '../src/wallet/extended-key.js';
 import { fakeTxid, freshDestination, makeWallet } from '../test/support/sweep-wallet.js';
 

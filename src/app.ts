@@ -9,7 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './api/admin-routes.js';
 import { swaggerOptions } from './api/openapi.js';
 import { version } from './version.js';
-import { ApiKeyVerifier } from './api/auth.js';
+import { type ApiKeyConfig, ApiKeyVerifier } from './api/auth.js';
 import { checkoutRoutes } from './api/checkout-routes.js';
 import { MAX_URL_LENGTH, clientErrorHandler, frameworkErrors } from './api/client-errors.js';
 import { ApiError } from './api/errors.js';
@@ -22,31 +22,59 @@ import { sweepsRoutes } from './api/sweeps-routes.js';
 import { usersRoutes } from './api/users-routes.js';
 import { webhookRoutes } from './api/webhooks-routes.js';
 import { webhookEndpointRoutes } from './api/webhook-endpoints-routes.js';
-import type { AppConfig } from './config/config.js';
 import type { Forwarder } from './forwarding/forwarder.js';
-import type { Ledger } from './ledger/ledger.js';
+import type { LedgerStore } from './ledger/ledger.js';
 import { registerHttpMetrics } from './observability/http-metrics.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './observability/request-id.js';
 import { healthzRoute } from './observability/ops-app.js';
 import type { PaymentService } from './payments/payment-service.js';
+import type { AccountingSource } from './storage/accounting-source.js';
+import type { Settlement } from './settlement/settlement.js';
 import type { PaymentRepository } from './storage/payments.js';
 import type { SweepRepository } from './storage/sweeps.js';
-import type { PaymentWatcher } from './watcher/payment-watcher.js';
-import type { WebhookOutbox } from './storage/webhook-outbox.js';
+import type { OutboxQueue } from './webhooks/ports.js';
 import type { EndpointRegistry } from './webhooks/endpoint-registry.js';
+
+/**
+ * The settings the HTTP application reads: a structural slice of the daemon's configuration,
+ * which the composition root passes as `appConfig(config)`. `wallet` is there only to be
+ * checked: it must come without `xprv`.
+ */
+export interface AppSettings {
+  http: { bodyLimitBytes: number; trustProxy: boolean; publicUrl: string };
+  packages: readonly { id: string }[];
+  rates: {
+    provider: string;
+    currencies: readonly string[];
+    fixed: Readonly<Record<string, string>>;
+  };
+  rateLimit: {
+    globalPerMinute: number;
+    createPerMinute: number;
+    debitPerMinute: number;
+    checkoutPerMinute: number;
+    failedAuthPerMinute: number;
+  };
+  auth: { apiKeys: readonly ApiKeyConfig[] };
+  checkout: { merchantName: string };
+  wallet: object;
+}
 
 export interface AppDeps {
   /** Without `wallet.xprv`: the HTTP layer never holds the private key (see appConfig). */
-  config: AppConfig;
+  config: AppSettings;
   payments: PaymentService;
   repo: PaymentRepository;
-  ledger: Ledger;
-  outbox: WebhookOutbox;
+  ledger: LedgerStore;
+  /** The records behind the accounting exports. */
+  accounting: AccountingSource;
+  outbox: OutboxQueue;
   /** The webhook endpoints API (with the configured URL as the read-only `config`). */
   webhookEndpoints: EndpointRegistry;
   sweeps: SweepRepository;
   forwarder: Forwarder | undefined;
-  watcher: PaymentWatcher;
+  /** Crediting and the admin's "check now" / "confirm by hand". */
+  settlement: Settlement;
   /** Where the public app's HTTP request metrics go (the ops listener serves them). */
   metricsRegistry?: Registry;
   /** The chain tip height, for admin actions outside a watcher cycle ("forward now"). */
@@ -128,17 +156,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth,
     debitPerMinute: config.rateLimit.debitPerMinute,
   });
-  await app.register(adminRoutes, { repo: deps.repo, watcher: deps.watcher, auth, view });
+  await app.register(adminRoutes, { repo: deps.repo, settlement: deps.settlement, auth, view });
   await app.register(webhookRoutes, { outbox: deps.outbox, auth });
   await app.register(webhookEndpointRoutes, { registry: deps.webhookEndpoints, auth });
-  await app.register(exportRoutes, { db: deps.repo.collection.db, auth });
+  await app.register(exportRoutes, { accounting: deps.accounting, auth });
   await app.register(sweepsRoutes, {
     sweeps: deps.sweeps,
     forwarder: deps.forwarder,
     auth,
     ...(deps.chainTipHeight && { chainTipHeight: deps.chainTipHeight }),
   });
-  checkoutRoutes(app, {
+  await app.register(checkoutRoutes, {
     payments: deps.payments,
     view,
     now,

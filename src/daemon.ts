@@ -2,20 +2,19 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import type { MongoClientOptions } from 'mongodb';
 import { type Logger, pino } from 'pino';
 import { type AppDeps, buildApp } from './app.js';
 import type { ChainSource } from './chain/chain-source.js';
 import { RequestBudget, defaultRequestLimit } from './chain/budget.js';
 import { EsploraChainSource } from './chain/esplora.js';
-import {
-  type Config,
-  appConfig,
-  coldAccount,
-  esploraUrls,
-  webhookSecrets,
-} from './config/config.js';
-import { Ledger } from './ledger/ledger.js';
+import { esploraUrls } from './chain/public-esplora.js';
+import { type Config, appConfig, coldAccount, webhookSecrets } from './config/config.js';
+import { Ledger } from './storage/ledger.js';
+import { AccountingSource } from './storage/accounting-source.js';
+import { LeaseRepository } from './storage/leases.js';
+import { MetricCounts } from './storage/metric-counts.js';
+import { ReconcileRuns } from './storage/reconcile-runs.js';
+import { WalletUsage } from './storage/wallet-usage.js';
 import { withRedaction } from './observability/logging.js';
 import { DaemonMetrics } from './observability/metrics.js';
 import { buildOpsApp } from './observability/ops-app.js';
@@ -32,7 +31,7 @@ import {
 } from './pricing/rates.js';
 import { AddressCounter } from './storage/address-counter.js';
 import { ChainStateStore } from './storage/chain-state.js';
-import { type MongoHandle, connectMongo } from './storage/mongo.js';
+import { type ConnectionOptions, type MongoHandle, connectMongo } from './storage/mongo.js';
 import { PaymentRepository } from './storage/payments.js';
 import { pinColdDestination } from './forwarding/cold-destination.js';
 import { type Destination, Forwarder, type ForwarderDeps } from './forwarding/forwarder.js';
@@ -41,10 +40,11 @@ import { SweepRepository } from './storage/sweeps.js';
 import { WalletAccount } from './wallet/account.js';
 import { parseExtendedKey } from './wallet/extended-key.js';
 import { Lease } from './watcher/lease.js';
+import { Settlement } from './settlement/settlement.js';
 import { PaymentWatcher } from './watcher/payment-watcher.js';
 import { WatcherLoop } from './watcher/watcher-loop.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
-import { WebhookDeliveryRound } from './webhooks/delivery-round.js';
+import { type DueSender, WebhookDeliveryRound } from './webhooks/delivery-round.js';
 import { EndpointDispatcher } from './webhooks/endpoint-dispatcher.js';
 import { EndpointRegistry } from './webhooks/endpoint-registry.js';
 import { WebhookFanOut } from './webhooks/fan-out.js';
@@ -140,6 +140,7 @@ function forwarderFor(
 export type DaemonServices = Omit<AppDeps, 'config' | 'logger' | 'now'>;
 
 export interface Daemon extends DaemonServices {
+  outbox: WebhookOutbox;
   /** The public listener: the API and the checkout pages. */
   app: FastifyInstance;
   /** The operations listener: health, readiness, metrics, docs (ops.host:ops.port). */
@@ -153,6 +154,9 @@ export interface Daemon extends DaemonServices {
   chain: ChainSource;
   /** Chain API requests of this process over the last hour (and the limit). */
   budget: RequestBudget;
+  watcher: PaymentWatcher;
+  /** Sends due webhooks: fans events out to the API endpoints, then the configured URL's and theirs. */
+  dispatcher: DueSender | undefined;
   loop: WatcherLoop;
   close(): Promise<void>;
 }
@@ -177,7 +181,7 @@ export interface DaemonOptions {
   /** How old the cached wallet and reconcile metrics may get (default 60 s; tests use less). */
   metricsCacheMs?: number;
   /** Extra MongoDB client options (the benchmark counts commands with `monitorCommands`). */
-  mongoOptions?: MongoClientOptions;
+  mongoOptions?: ConnectionOptions;
 }
 
 export async function createDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -297,9 +301,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       );
     }
     const metrics = new DaemonMetrics({
-      payments: repo.collection,
-      webhookEvents: outbox.collection,
-      sweeps: sweeps.sweeps,
+      counts: new MetricCounts(mongo.db),
       ...(chain instanceof EsploraChainSource && { chain }),
       budget,
       leading: () => loop.leading,
@@ -326,7 +328,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     });
     const holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const lease = new Lease(
-      mongo.db,
+      new LeaseRepository(mongo.db),
       'watcher',
       holder,
       config.watcher.leaseSeconds * 1000,
@@ -334,12 +336,26 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       watcherLog,
     );
     registerOperatorMetrics(metrics.registry, {
-      db: mongo.db,
+      usage: new WalletUsage(mongo.db),
+      runs: new ReconcileRuns(mongo.db),
       accountFingerprint: wallet.accountFingerprint,
       log: log.child({ component: 'metrics' }),
       ...(options.metricsCacheMs !== undefined && { cacheMs: options.metricsCacheMs }),
     });
-    const watcher = new PaymentWatcher({
+    const settlement: Settlement = new Settlement({
+      repo,
+      ledger,
+      outbox,
+      view,
+      // The admin's "check now" re-reads the chain through the watcher's address check.
+      check: {
+        tipHeight: (): Promise<number> => watcher.tipHeight(),
+        check: (payment, tipHeight) => watcher.check(payment, tipHeight),
+      },
+      log: watcherLog,
+      now,
+    });
+    const watcher: PaymentWatcher = new PaymentWatcher({
       repo,
       chain,
       chainState,
@@ -352,13 +368,10 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
         mempoolNewPaymentMs: config.watcher.mempoolNewPaymentSeconds * 1000,
         intervalMs: config.watcher.intervalSeconds * 1000,
       },
-      ledger,
-      outbox,
-      dispatcher,
+      settlement,
       ...(forwarder && { forwarder }),
       budget,
       policy: policyFrom(config),
-      view,
       concurrency: config.watcher.concurrency,
       log: watcherLog,
       now,
@@ -375,6 +388,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       onTickSkipped: () => {
         metrics.observeSkippedTick();
       },
+      dispatcher,
     });
     const probeChain = options.chain ?? readinessChain(config, budget);
     const readiness = new Readiness({
@@ -395,11 +409,12 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       payments,
       repo,
       ledger,
+      accounting: new AccountingSource(mongo.db),
       outbox,
       webhookEndpoints,
       sweeps,
       forwarder,
-      watcher,
+      settlement,
       chainTipHeight: scanHeight,
     };
     // The HTTP layer never holds the private key: only the forwarder (above) has it.
@@ -418,6 +433,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     });
     return {
       ...services,
+      outbox,
       metrics,
       readiness,
       app,
@@ -428,6 +444,8 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       counter,
       chain,
       budget,
+      watcher,
+      dispatcher,
       loop,
       async close() {
         await loop.stop();

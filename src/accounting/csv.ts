@@ -4,15 +4,17 @@
  */
 import { Readable, pipeline } from 'node:stream';
 import { stringify } from 'csv-stringify';
-import type { Db } from 'mongodb';
-import { AccountingSource, type DateRange } from '../storage/accounting-source.js';
+import type { AccountingSource, DateRange } from '../storage/accounting-source.js';
 import { LEDGER_COLUMNS, PAYMENT_COLUMNS, ledgerRow, paymentRow } from './rows.js';
 
 export const EXPORT_KINDS = ['payments', 'ledger'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
-async function* rowsOf(db: Db, kind: ExportKind, range: DateRange): AsyncGenerator<string[]> {
-  const source = new AccountingSource(db);
+async function* rowsOf(
+  source: AccountingSource,
+  kind: ExportKind,
+  range: DateRange,
+): AsyncGenerator<string[]> {
   if (kind === 'payments') {
     for await (const { payment, sweeps } of source.paymentsWithSweeps(range))
       yield paymentRow(payment, sweeps);
@@ -33,10 +35,10 @@ export interface CsvExport {
  * The export of `kind` over `range`. A failure half-way (MongoDB gone) destroys the stream with
  * the error, so a reader sees a broken transfer, never a short file that looks complete.
  */
-export function csvExport(db: Db, kind: ExportKind, range: DateRange): CsvExport {
+export function csvExport(source: AccountingSource, kind: ExportKind, range: DateRange): CsvExport {
   let count = 0;
   const counted = async function* () {
-    for await (const row of rowsOf(db, kind, range)) {
+    for await (const row of rowsOf(source, kind, range)) {
       count++;
       yield row;
     }

@@ -6,7 +6,7 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
 import type { IssuedPayment, Payment } from '../payments/payment.js';
 import { formatBtc } from '../pricing/amount.js';
-import type { Sweep } from '../storage/sweeps.js';
+import type { Sweep } from '../forwarding/sweep.js';
 
 export const PAYMENT_COLUMNS = [
   'payment_id',

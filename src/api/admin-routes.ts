@@ -1,41 +1,19 @@
 /** The admin API for payments: search, inspect, confirm by hand. Admin keys only. */
 import type { FastifyInstance } from 'fastify';
-import {
-  PAYMENT_STATUSES,
-  type PaymentStatus,
-  type ViewContext,
-  adminView,
-  isIssued,
-} from '../payments/payment.js';
-import { decodeCursor, nextCursor } from '../storage/cursor.js';
-import type { PaymentRepository } from '../storage/payments.js';
-import {
-  AlreadyCreditedError,
-  type PaymentWatcher,
-  PaymentNotFoundError,
-} from '../watcher/payment-watcher.js';
+import { PAYMENT_STATUSES, isIssued } from '../payments/payment.js';
+import type { PaymentStore } from '../payments/payment-store.js';
+import { type ViewContext, adminView } from '../payments/views.js';
+import type { Settlement } from '../settlement/settlement.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { pageOf } from './schemas.js';
 import { ApiError, notFound } from './errors.js';
+import type { ApiTypeProvider } from './prepare.js';
 
 export interface AdminRoutesOptions {
-  repo: PaymentRepository;
-  watcher: PaymentWatcher;
+  repo: PaymentStore;
+  settlement: Pick<Settlement, 'checkNow' | 'confirmManually'>;
   auth: ApiKeyVerifier;
   view: ViewContext;
-}
-
-interface ListQuery {
-  status?: PaymentStatus;
-  userId?: string;
-  from?: string;
-  to?: string;
-  late?: boolean;
-  needsReview?: boolean;
-  manual?: boolean;
-  overpaid?: boolean;
-  limit: number;
-  cursor?: string;
 }
 
 const isoDate = {
@@ -52,13 +30,14 @@ function parseDate(text: string | undefined, field: string): Date | undefined {
 }
 
 export async function adminRoutes(
-  app: FastifyInstance,
+  instance: FastifyInstance,
   options: AdminRoutesOptions,
 ): Promise<void> {
-  const { repo, watcher, auth, view } = options;
+  const app = instance.withTypeProvider<ApiTypeProvider>();
+  const { repo, settlement, auth, view } = options;
   const admin = auth.require('admin');
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/v1/admin/payments',
     {
       onRequest: admin,
@@ -94,7 +73,7 @@ export async function adminRoutes(
       const q = request.query;
       const from = parseDate(q.from, 'from');
       const to = parseDate(q.to, 'to');
-      const items = await repo.search(
+      const page = await repo.search(
         {
           ...(q.status && { status: q.status }),
           ...(q.userId !== undefined && { userId: q.userId }),
@@ -106,11 +85,11 @@ export async function adminRoutes(
           ...(q.overpaid !== undefined && { overpaid: q.overpaid }),
         },
         q.limit,
-        q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+        q.cursor,
       );
       return {
-        items: items.map((p) => adminView(p, view)),
-        nextCursor: nextCursor(items, q.limit),
+        items: page.items.map((p) => adminView(p, view)),
+        nextCursor: page.nextCursor,
       };
     },
   );
@@ -121,7 +100,7 @@ export async function adminRoutes(
     properties: { id: { type: 'string', maxLength: 64 } },
   } as const;
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/admin/payments/:id',
     {
       onRequest: admin,
@@ -140,7 +119,7 @@ export async function adminRoutes(
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { force?: boolean; reason?: string } | undefined }>(
+  app.post(
     '/v1/admin/payments/:id/confirm',
     {
       onRequest: admin,
@@ -171,19 +150,14 @@ export async function adminRoutes(
       },
     },
     async (request) => {
-      const { force = false, reason } = request.body ?? {};
+      // No body at all is a plain re-check.
+      const { force = false, reason } = (request.body as typeof request.body | undefined) ?? {};
       const adminId = request.principal?.id ?? 'unknown';
-      try {
-        if (!force) return adminView(await watcher.checkNow(request.params.id), view);
-        if (reason === undefined)
-          throw new ApiError(400, 'invalid_request', 'reason is required with force', 'reason');
-        return adminView(await watcher.confirmManually(request.params.id, adminId, reason), view);
-      } catch (err) {
-        if (err instanceof PaymentNotFoundError) throw notFound('payment');
-        if (err instanceof AlreadyCreditedError)
-          throw new ApiError(409, 'already_credited', err.message);
-        throw err;
-      }
+      // PaymentNotFoundError and AlreadyCreditedError are answered by the table in errors.ts.
+      if (!force) return adminView(await settlement.checkNow(request.params.id), view);
+      if (reason === undefined)
+        throw new ApiError(400, 'invalid_request', 'reason is required with force', 'reason');
+      return adminView(await settlement.confirmManually(request.params.id, adminId, reason), view);
     },
   );
   return Promise.resolve();

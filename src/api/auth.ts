@@ -8,9 +8,18 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiKeyConfig, Role } from '../config/config.js';
 import { ApiError } from './errors.js';
 import type { FailedAuthLimiter } from './failed-auth-limiter.js';
+
+export type Role = 'merchant' | 'admin';
+
+/** A configured API key as the verifier needs it (config's `auth.apiKeys` entries fit it). */
+export interface ApiKeyConfig {
+  id: string;
+  role: Role;
+  /** Hex SHA-256 of the key; keys themselves are never stored. */
+  sha256: string;
+}
 
 export interface Principal {
   id: string;

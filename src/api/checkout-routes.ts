@@ -1,6 +1,7 @@
 /** The payer-facing pages: no login, nothing private (no user id, no merchant metadata). */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { type Payment, type ViewContext, checkoutView, isIssued } from '../payments/payment.js';
+import { type Payment, isIssued } from '../payments/payment.js';
+import { type ViewContext, checkoutView } from '../payments/views.js';
 import type { PaymentService } from '../payments/payment-service.js';
 import { CHECKOUT_CSS, CHECKOUT_JS } from '../checkout/assets.js';
 import {
@@ -10,6 +11,7 @@ import {
 } from '../checkout/page.js';
 import { notFound } from './errors.js';
 import { perMinute } from './rate-limits.js';
+import type { ApiTypeProvider } from './prepare.js';
 
 export interface CheckoutRoutesOptions {
   payments: PaymentService;
@@ -25,7 +27,11 @@ const idParams = {
   properties: { id: { type: 'string', maxLength: 64 } },
 } as const;
 
-export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOptions): void {
+export function checkoutRoutes(
+  instance: FastifyInstance,
+  options: CheckoutRoutesOptions,
+): Promise<void> {
+  const app = instance.withTypeProvider<ApiTypeProvider>();
   const { payments, view, now } = options;
   // A payer looking at the page is waiting: the watcher checks that address's mempool. A failed
   // note never fails the page; the payment is still found by the next block.
@@ -41,7 +47,7 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
       ? {}
       : { config: { rateLimit: perMinute(options.perClientPerMinute) } };
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/pay/:id',
     {
       ...limit,
@@ -75,7 +81,7 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/pay/:id/status',
     {
       ...limit,
@@ -105,4 +111,5 @@ export function checkoutRoutes(app: FastifyInstance, options: CheckoutRoutesOpti
     );
   asset('/pay/assets/checkout.css', 'text/css; charset=utf-8', CHECKOUT_CSS);
   asset('/pay/assets/checkout.js', 'text/javascript; charset=utf-8', CHECKOUT_JS);
+  return Promise.resolve();
 }

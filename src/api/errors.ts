@@ -3,15 +3,22 @@
  * offending field; internal errors say nothing about internals.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RateUnavailableError } from '../pricing/rates.js';
-import { PaymentInputError } from '../payments/quote.js';
+import { ChainSourceError } from '../chain/chain-source.js';
+import { DestinationMismatchError } from '../forwarding/cold-destination.js';
+import { TipUnknownError } from '../forwarding/forwarder.js';
+import { SweepNotFoundError, SweepStateError } from '../forwarding/sweep.js';
+import { SweepError } from '../forwarding/tx/sweep-error.js';
+import { InsufficientBalanceError, LedgerConflictError } from '../ledger/ledger.js';
+import { AddressCheckUnavailableError } from '../payments/address-issuer.js';
 import {
   ChainTipUnavailableError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
 } from '../payments/payment-service.js';
-import { AddressCheckUnavailableError } from '../payments/address-issuer.js';
+import { PaymentInputError } from '../payments/quote.js';
+import { RateUnavailableError } from '../pricing/rates.js';
 import { BadCursorError } from '../storage/cursor.js';
+import { AlreadyCreditedError, PaymentNotFoundError } from '../settlement/settlement-errors.js';
 import type { RouteMethods } from './method-not-allowed.js';
 
 export class ApiError extends Error {
@@ -24,6 +31,145 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/** What the client is told about a domain error, in our error shape. */
+export interface ErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+  field?: string;
+  retryAfterSeconds?: number;
+  /** Logged at warn with the error's message: the failure is ours or upstream's, not the client's. */
+  logged?: object;
+}
+
+interface ErrorRule<E extends Error> {
+  status: number;
+  code: string;
+  /** Default: the error's own message. */
+  message?: (err: E) => string;
+  field?: (err: E, request: FastifyRequest) => string | undefined;
+  retryAfterSeconds?: number;
+  logged?: (err: E) => object;
+  /**
+   * Only on these routes (`METHOD /url`); elsewhere the error stays an internal error (500), as
+   * it always was: widening a mapping is an API change, not a refactoring.
+   */
+  onlyOn?: readonly string[];
+}
+
+type DomainErrorRow = (err: Error, request: FastifyRequest) => ErrorAnswer | undefined;
+
+function row<E extends Error>(
+  type: abstract new (...args: never[]) => E,
+  rule: ErrorRule<E>,
+): DomainErrorRow {
+  return (err, request) => {
+    if (!(err instanceof type)) return undefined;
+    if (rule.onlyOn && !rule.onlyOn.includes(`${request.method} ${request.routeOptions.url}`))
+      return undefined;
+    const field = rule.field?.(err, request);
+    return {
+      status: rule.status,
+      code: rule.code,
+      message: rule.message ? rule.message(err) : err.message,
+      ...(field !== undefined && { field }),
+      ...(rule.retryAfterSeconds !== undefined && { retryAfterSeconds: rule.retryAfterSeconds }),
+      ...(rule.logged && { logged: rule.logged(err) }),
+    };
+  };
+}
+
+const IDEMPOTENCY_KEY = () => 'Idempotency-Key';
+// Never an unchecked address: without the chain there is no payment.
+const chainUnavailable = {
+  status: 503,
+  code: 'chain_unavailable',
+  retryAfterSeconds: 10,
+  logged: (err: Error) => ({ err: err.cause }),
+} as const;
+const forwardNow = ['POST /v1/admin/payments/:id/forward'];
+
+/**
+ * Every domain error the API answers, with its status and code: routes throw domain errors,
+ * this table answers them (first match wins). Anything else is a 500 saying nothing.
+ */
+const DOMAIN_ERRORS: readonly DomainErrorRow[] = [
+  row(PaymentInputError, { status: 400, code: 'invalid_request', field: (e) => e.field }),
+  row(BadCursorError, { status: 400, code: 'invalid_request', field: () => 'cursor' }),
+  row(IdempotencyConflictError, {
+    status: 422,
+    code: 'idempotency_conflict',
+    field: IDEMPOTENCY_KEY,
+  }),
+  row(IdempotencyInProgressError, {
+    status: 409,
+    code: 'idempotency_in_progress',
+    field: IDEMPOTENCY_KEY,
+  }),
+  row(RateUnavailableError, {
+    status: 503,
+    code: 'rate_unavailable',
+    message: (e) =>
+      `no exchange rate for ${e.currency} right now; try again, or price in SAT or BTC`,
+    retryAfterSeconds: 30,
+    logged: (e) => ({ source: e.source, currency: e.currency }),
+  }),
+  row(AddressCheckUnavailableError, chainUnavailable),
+  row(ChainTipUnavailableError, chainUnavailable),
+  row(PaymentNotFoundError, { status: 404, code: 'not_found', message: () => 'payment not found' }),
+  row(AlreadyCreditedError, { status: 409, code: 'already_credited' }),
+  row(InsufficientBalanceError, {
+    status: 409,
+    code: 'insufficient_balance',
+    message: (e) => `balance ${e.balance} is less than the ${e.requested} requested`,
+  }),
+  row(LedgerConflictError, {
+    status: 422,
+    code: 'idempotency_conflict',
+    message: () => 'Idempotency-Key was already used with a different request',
+    field: IDEMPOTENCY_KEY,
+    onlyOn: ['POST /v1/users/:id/debit'],
+  }),
+  // A sweep record whose destination is not the configured one: refused, never served.
+  row(DestinationMismatchError, { status: 409, code: 'destination_mismatch' }),
+  row(SweepStateError, { status: 409, code: 'not_awaiting_signature' }),
+  // Gone between the route's load and the forwarder's: answered as a sweep no longer awaiting one.
+  row(SweepNotFoundError, {
+    status: 409,
+    code: 'not_awaiting_signature',
+    onlyOn: ['GET /v1/admin/sweeps/:id/psbt', 'POST /v1/admin/sweeps/:id/psbt'],
+  }),
+  // A signed PSBT or raw transaction that does not match the sweep: the field the admin sent.
+  row(SweepError, {
+    status: 400,
+    code: 'invalid_request',
+    field: (_e, request) =>
+      (request.body as { psbt?: unknown } | undefined)?.psbt !== undefined ? 'psbt' : 'rawTx',
+    onlyOn: ['POST /v1/admin/sweeps/:id/psbt'],
+  }),
+  row(TipUnknownError, {
+    status: 503,
+    code: 'chain_unavailable',
+    message: () => 'the chain API is unavailable; try again',
+    onlyOn: forwardNow,
+  }),
+  row(ChainSourceError, {
+    status: 503,
+    code: 'chain_unavailable',
+    message: () => 'the chain API is unavailable; try again',
+    onlyOn: forwardNow,
+  }),
+];
+
+/** The answer for a domain error, or undefined when the table does not know it (a 500). */
+export function answerFor(err: Error, request: FastifyRequest): ErrorAnswer | undefined {
+  for (const answer of DOMAIN_ERRORS) {
+    const found = answer(err, request);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Our code and message for 4xx statuses raised outside our routes (Fastify, plugins, Node). */
@@ -124,27 +270,12 @@ export function registerErrorHandler(app: FastifyInstance, routeMethods?: RouteM
       return send(400, 'invalid_request', validationMessage(first, field), field);
     }
     if (err instanceof ApiError) return send(err.statusCode, err.code, err.message, err.field);
-    if (err instanceof PaymentInputError)
-      return send(400, 'invalid_request', err.message, err.field);
-    if (err instanceof BadCursorError) return send(400, 'invalid_request', err.message, 'cursor');
-    if (err instanceof IdempotencyConflictError)
-      return send(422, 'idempotency_conflict', err.message, 'Idempotency-Key');
-    if (err instanceof IdempotencyInProgressError)
-      return send(409, 'idempotency_in_progress', err.message, 'Idempotency-Key');
-    if (err instanceof RateUnavailableError) {
-      request.log.warn({ source: err.source, currency: err.currency }, err.message);
-      void reply.header('retry-after', '30');
-      return send(
-        503,
-        'rate_unavailable',
-        `no exchange rate for ${err.currency} right now; try again, or price in SAT or BTC`,
-      );
-    }
-    if (err instanceof AddressCheckUnavailableError || err instanceof ChainTipUnavailableError) {
-      // Never an unchecked address: without the chain there is no payment.
-      request.log.warn({ err: err.cause }, err.message);
-      void reply.header('retry-after', '10');
-      return send(503, 'chain_unavailable', err.message);
+    const answer = answerFor(err, request);
+    if (answer) {
+      if (answer.logged) request.log.warn(answer.logged, err.message);
+      if (answer.retryAfterSeconds !== undefined)
+        void reply.header('retry-after', String(answer.retryAfterSeconds));
+      return send(answer.status, answer.code, answer.message, answer.field);
     }
     switch (err.code) {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

@@ -1,16 +1,13 @@
 /** The merchant API for payments: create, read one, list a user's. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  type IssuedPayment,
-  type ViewContext,
-  isIssued,
-  merchantView,
-} from '../payments/payment.js';
-import type { CreatePaymentInput, PaymentService } from '../payments/payment-service.js';
+import { type IssuedPayment, isIssued } from '../payments/payment.js';
+import { type ViewContext, merchantView } from '../payments/views.js';
+import type { PaymentService } from '../payments/payment-service.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { notFound } from './errors.js';
 import { perMinute } from './rate-limits.js';
 import { createPaymentBody, idempotencyHeaders, pageOf } from './schemas.js';
+import type { ApiTypeProvider } from './prepare.js';
 
 export interface PaymentRoutesOptions {
   payments: PaymentService;
@@ -19,7 +16,11 @@ export interface PaymentRoutesOptions {
   createPerMinute: number;
 }
 
-export function paymentRoutes(app: FastifyInstance, options: PaymentRoutesOptions): Promise<void> {
+export function paymentRoutes(
+  instance: FastifyInstance,
+  options: PaymentRoutesOptions,
+): Promise<void> {
+  const app = instance.withTypeProvider<ApiTypeProvider>();
   const { payments, auth, view } = options;
   const merchant = auth.require('merchant');
   const show = (p: IssuedPayment) => merchantView(p, view);
@@ -31,7 +32,7 @@ export function paymentRoutes(app: FastifyInstance, options: PaymentRoutesOption
     return payments.hasIdempotent(request.principal.id, key);
   };
 
-  app.post<{ Body: CreatePaymentInput; Headers: { 'idempotency-key'?: string } }>(
+  app.post(
     '/v1/payments',
     {
       onRequest: merchant,
@@ -71,7 +72,7 @@ export function paymentRoutes(app: FastifyInstance, options: PaymentRoutesOption
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/payments/:id',
     {
       onRequest: merchant,
@@ -94,7 +95,7 @@ export function paymentRoutes(app: FastifyInstance, options: PaymentRoutesOption
     },
   );
 
-  app.get<{ Querystring: { userId: string; limit: number; cursor?: string } }>(
+  app.get(
     '/v1/payments',
     {
       onRequest: merchant,

@@ -4,6 +4,7 @@
  * strings and path parameters are coerced from text as usual.
  */
 import { Ajv } from 'ajv';
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import { errorSchema, registerErrorHandler } from './errors.js';
 import { RouteMethods } from './method-not-allowed.js';
@@ -18,6 +19,21 @@ const ajvOptions = {
 const strictAjv = new Ajv({ ...ajvOptions, coerceTypes: false });
 const coercingAjv = new Ajv({ ...ajvOptions, coerceTypes: 'array' });
 for (const ajv of [strictAjv, coercingAjv]) ajv.addFormat('date-time', true);
+
+/**
+ * Request and reply types derived from the route schemas; `$ref`s name the shared schemas that
+ * prepareApi registers, so a view is checked against the schema that documents it.
+ */
+export type ApiTypeProvider = JsonSchemaToTsProvider<{
+  SerializerSchemaOptions: {
+    references: [
+      typeof errorSchema,
+      typeof paymentView,
+      typeof checkoutStatusView,
+      typeof adminPaymentView,
+    ];
+  };
+}>;
 
 export function prepareApi(app: FastifyInstance): void {
   app.setValidatorCompiler(({ schema, httpPart }) =>

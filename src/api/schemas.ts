@@ -222,7 +222,7 @@ export const adminPaymentView = {
 } as const;
 
 /** A page of `items` with the cursor of the next page (null on the last). */
-export function pageOf(items: object) {
+export function pageOf<const Items extends object>(items: Items) {
   return {
     type: 'object',
     required: ['items', 'nextCursor'],

@@ -1,29 +1,18 @@
 /** The admin API for forwarding: sweeps, their PSBTs in watch-only mode, and "forward now". */
 import type { FastifyInstance } from 'fastify';
-import { ChainSourceError } from '../chain/chain-source.js';
-import { DestinationMismatchError } from '../forwarding/cold-destination.js';
-import { type Forwarder, SweepStateError, TipUnknownError } from '../forwarding/forwarder.js';
-import { SweepError } from '../forwarding/sweep-tx.js';
-import {
-  SWEEP_STATES,
-  type Sweep,
-  type SweepRepository,
-  type SweepState,
-} from '../storage/sweeps.js';
+import type { Forwarder } from '../forwarding/forwarder.js';
+import { SWEEP_STATES, type Sweep } from '../forwarding/sweep.js';
+import type { SweepRepository } from '../storage/sweeps.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { ApiError, notFound } from './errors.js';
 import { authenticatedErrors, eventList, pageOf } from './schemas.js';
+import type { ApiTypeProvider } from './prepare.js';
 
 export interface SweepsRoutesOptions {
   sweeps: SweepRepository;
   forwarder: Forwarder | undefined;
   auth: ApiKeyVerifier;
   chainTipHeight?: () => Promise<number>;
-}
-
-/** A sweep record whose destination is not the configured one: refused, with our error shape. */
-function destinationRefused(err: DestinationMismatchError): ApiError {
-  return new ApiError(409, 'destination_mismatch', err.message);
 }
 
 const sweepView = {
@@ -99,7 +88,11 @@ const idParams = {
   properties: { id: { type: 'string', maxLength: 64 } },
 } as const;
 
-export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions): Promise<void> {
+export function sweepsRoutes(
+  instance: FastifyInstance,
+  options: SweepsRoutesOptions,
+): Promise<void> {
+  const app = instance.withTypeProvider<ApiTypeProvider>();
   const { sweeps, forwarder, auth, chainTipHeight } = options;
   const admin = auth.require('admin');
   const common = { tags: ['forwarding'], security: [{ apiKey: [] }] };
@@ -114,7 +107,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
     return sweep;
   };
 
-  app.get<{ Querystring: { state?: SweepState; limit: number; cursor?: string } }>(
+  app.get(
     '/v1/admin/sweeps',
     {
       onRequest: admin,
@@ -144,7 +137,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/admin/sweeps/:id',
     {
       onRequest: admin,
@@ -158,7 +151,7 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
     async (request) => view(await load(request.params.id), true),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/admin/sweeps/:id/psbt',
     {
       onRequest: admin,
@@ -182,19 +175,12 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
       if (sweep.state !== 'awaiting_signature' || sweep.psbt === undefined) {
         throw new ApiError(409, 'not_awaiting_signature', `sweep is ${sweep.state}`);
       }
-      try {
-        // Rebuilt with the configured destination: a rewritten record is refused, not served.
-        return { psbt: await needForwarder().psbtFor(sweep._id) };
-      } catch (err) {
-        if (err instanceof DestinationMismatchError) throw destinationRefused(err);
-        if (err instanceof SweepStateError)
-          throw new ApiError(409, 'not_awaiting_signature', err.message);
-        throw err;
-      }
+      // Rebuilt with the configured destination: a rewritten record is refused (409), not served.
+      return { psbt: await needForwarder().psbtFor(sweep._id) };
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { psbt?: string; rawTx?: string } }>(
+  app.post(
     '/v1/admin/sweeps/:id/psbt',
     {
       onRequest: admin,
@@ -238,28 +224,12 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
         throw new ApiError(400, 'invalid_request', 'psbt or rawTx is required, not both', 'psbt');
       }
       await load(request.params.id);
-      try {
-        return view(
-          await needForwarder().submitSigned(request.params.id, psbt ?? rawTx ?? ''),
-          true,
-        );
-      } catch (err) {
-        if (err instanceof SweepError)
-          throw new ApiError(
-            400,
-            'invalid_request',
-            err.message,
-            psbt !== undefined ? 'psbt' : 'rawTx',
-          );
-        if (err instanceof SweepStateError)
-          throw new ApiError(409, 'not_awaiting_signature', err.message);
-        if (err instanceof DestinationMismatchError) throw destinationRefused(err);
-        throw err;
-      }
+      // A SweepError (the signed transaction does not match) is a 400 naming the field sent.
+      return view(await needForwarder().submitSigned(request.params.id, psbt ?? rawTx ?? ''), true);
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/v1/admin/payments/:id/forward',
     {
       onRequest: admin,
@@ -277,15 +247,9 @@ export function sweepsRoutes(app: FastifyInstance, options: SweepsRoutesOptions)
     },
     async (request) => {
       const active = needForwarder();
-      let result: Awaited<ReturnType<Forwarder['forwardNow']>>;
-      try {
-        const tip = chainTipHeight ? await chainTipHeight() : undefined;
-        result = await active.forwardNow(request.params.id, tip);
-      } catch (err) {
-        if (err instanceof ChainSourceError || err instanceof TipUnknownError)
-          throw new ApiError(503, 'chain_unavailable', 'the chain API is unavailable; try again');
-        throw err;
-      }
+      // Without the chain tip (ChainSourceError, TipUnknownError) this is a 503 (errors.ts).
+      const tip = chainTipHeight ? await chainTipHeight() : undefined;
+      const result = await active.forwardNow(request.params.id, tip);
       return {
         ...(result.sweep && { sweep: view(result.sweep, true) }),
         ...(result.waiting !== undefined && { waiting: result.waiting }),

@@ -1,19 +1,14 @@
 /** The merchant API for balances: read a user's balance and ledger, spend credits. */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import {
-  InsufficientBalanceError,
-  type Ledger,
-  type LedgerEntry,
-  LedgerConflictError,
-} from '../ledger/ledger.js';
+import type { LedgerEntry, LedgerStore } from '../ledger/ledger.js';
 import type { ApiKeyVerifier } from './auth.js';
-import { ApiError } from './errors.js';
 import { perMinute } from './rate-limits.js';
 import { createPaymentBody, idempotencyHeaders, pageOf, authenticatedErrors } from './schemas.js';
+import type { ApiTypeProvider } from './prepare.js';
 
 export interface UsersRoutesOptions {
-  ledger: Ledger;
+  ledger: LedgerStore;
   auth: ApiKeyVerifier;
   /** Debits per minute per API key (its own limit, instead of the global one). */
   debitPerMinute?: number;
@@ -66,31 +61,13 @@ export function debitRequestHash(userId: string, body: DebitBody): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-function asApiError(err: unknown): unknown {
-  if (err instanceof InsufficientBalanceError) {
-    return new ApiError(
-      409,
-      'insufficient_balance',
-      `balance ${err.balance} is less than the ${err.requested} requested`,
-    );
-  }
-  if (err instanceof LedgerConflictError) {
-    return new ApiError(
-      422,
-      'idempotency_conflict',
-      'Idempotency-Key was already used with a different request',
-      'Idempotency-Key',
-    );
-  }
-  return err;
-}
-
 /** A Fastify plugin (it returns a promise so `register` treats it as one; nothing inside waits). */
-export function usersRoutes(app: FastifyInstance, options: UsersRoutesOptions): Promise<void> {
+export function usersRoutes(instance: FastifyInstance, options: UsersRoutesOptions): Promise<void> {
+  const app = instance.withTypeProvider<ApiTypeProvider>();
   const { ledger, auth } = options;
   const merchant = auth.require('merchant');
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/users/:id/balance',
     {
       onRequest: merchant,
@@ -120,7 +97,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRoutesOptions): 
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { limit: number; cursor?: string } }>(
+  app.get(
     '/v1/users/:id/ledger',
     {
       onRequest: merchant,
@@ -161,7 +138,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRoutesOptions): 
     },
   );
 
-  app.post<{ Params: { id: string }; Body: DebitBody; Headers: { 'idempotency-key': string } }>(
+  app.post(
     '/v1/users/:id/debit',
     {
       onRequest: merchant,
@@ -210,18 +187,14 @@ export function usersRoutes(app: FastifyInstance, options: UsersRoutesOptions): 
       const { amount, reason } = request.body;
       const principal = request.principal;
       if (!principal) throw new Error('route reached without authentication');
-      const { entry, replayed } = await ledger
-        .debit({
-          userId,
-          amount,
-          reason,
-          idempotencyKey: request.headers['idempotency-key'],
-          requestHash: debitRequestHash(userId, { amount, reason }),
-          actor: principal.id,
-        })
-        .catch((err: unknown) => {
-          throw asApiError(err);
-        });
+      const { entry, replayed } = await ledger.debit({
+        userId,
+        amount,
+        reason,
+        idempotencyKey: request.headers['idempotency-key'],
+        requestHash: debitRequestHash(userId, { amount, reason }),
+        actor: principal.id,
+      });
       if (replayed) void reply.header('idempotent-replayed', 'true');
       return reply.status(replayed ? 200 : 201).send(showEntry(entry));
     },

@@ -6,13 +6,14 @@ import {
   type WebhookDelivery,
   type WebhookEvent,
 } from '../webhooks/outbox.js';
-import type { WebhookOutbox } from '../storage/webhook-outbox.js';
+import type { OutboxQueue } from '../webhooks/ports.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { pageOf, authenticatedErrors } from './schemas.js';
 import { notFound } from './errors.js';
+import type { ApiTypeProvider } from './prepare.js';
 
 export interface WebhookRoutesOptions {
-  outbox: WebhookOutbox;
+  outbox: OutboxQueue;
   auth: ApiKeyVerifier;
 }
 
@@ -100,18 +101,15 @@ function view(event: WebhookEvent) {
   };
 }
 
-export function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOptions): Promise<void> {
+export function webhookRoutes(
+  instance: FastifyInstance,
+  options: WebhookRoutesOptions,
+): Promise<void> {
+  const app = instance.withTypeProvider<ApiTypeProvider>();
   const { outbox, auth } = options;
   const admin = auth.require('admin');
 
-  app.get<{
-    Querystring: {
-      state?: WebhookEvent['state'];
-      paymentId?: string;
-      limit: number;
-      cursor?: string;
-    };
-  }>(
+  app.get(
     '/v1/admin/webhooks',
     {
       onRequest: admin,
@@ -148,7 +146,7 @@ export function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOption
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/v1/admin/webhooks/:id/redeliver',
     {
       onRequest: admin,

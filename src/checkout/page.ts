@@ -5,7 +5,7 @@
 import QRCode from 'qrcode';
 import { satsToFiat } from '../pricing/amount.js';
 import type { IssuedPayment } from '../payments/payment.js';
-import { checkoutView } from '../payments/payment.js';
+import { checkoutView } from '../payments/views.js';
 
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +

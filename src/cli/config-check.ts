@@ -69,7 +69,7 @@ export function maskSecrets(config: Config): Record<string, unknown> {
   const masked = maskUrlsDeep(config) as Record<string, unknown>;
   for (const { key, secret } of SETTINGS_ENVIRONMENT) {
     if (!secret) continue;
-    const value = getPath(config as unknown as Record<string, unknown>, key);
+    const value = getPath(config, key);
     if (value === undefined) continue;
     const partial = PARTIAL_SECRETS[key];
     setPath(masked, key, partial ? partial(value) : SECRET_SET);

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { EXPORT_KINDS, type ExportKind, csvExport } from '../accounting/csv.js';
 import { parseRange } from '../accounting/range.js';
 import { loadConfig } from '../config/config.js';
+import { AccountingSource } from '../storage/accounting-source.js';
 import { connectMongo } from '../storage/mongo.js';
 import { UsageError } from './usage.js';
 
@@ -34,7 +35,7 @@ export async function exportCommand(args: string[]): Promise<number> {
   const mongo = await connectMongo(config.mongo.url, config.mongo.database);
   const progress = process.stderr.isTTY;
   try {
-    const csv = csvExport(mongo.db, kind, range);
+    const csv = csvExport(new AccountingSource(mongo.db), kind, range);
     let last = 0;
     const report = (done: boolean) => {
       const where = values.out === undefined ? '' : ` to ${values.out}`;

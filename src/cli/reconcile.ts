@@ -18,21 +18,20 @@
  * still in the pipeline accounts for (stray money, coins a lost sweep stranded) are a mismatch,
  * with their sats; `satwatch sweep-stray` sweeps them.
  */
-import type { Db } from 'mongodb';
 import { EsploraChainSource } from '../chain/esplora.js';
 import { loadConfig } from '../config/config.js';
 import { type CoinAudit, auditCoins } from '../forwarding/coin-audit.js';
-import { Ledger, type LedgerEntry } from '../ledger/ledger.js';
-import type { Payment } from '../payments/payment.js';
+import { type LedgerEntry, creditOpId } from '../ledger/ledger.js';
 import { AddressCounter } from '../storage/address-counter.js';
-import { connectMongo } from '../storage/mongo.js';
+import { type Database, connectMongo } from '../storage/mongo.js';
 import { PaymentRepository } from '../storage/payments.js';
 import { SweepRepository } from '../storage/sweeps.js';
 import { WalletAccount } from '../wallet/account.js';
 import { safeErrorText } from '../observability/timeout.js';
 import { ReconcileRuns } from '../storage/reconcile-runs.js';
 import { UsageError } from './usage.js';
-import { CURSOR_BATCH, inBatches } from '../storage/batches.js';
+import { Ledger } from '../storage/ledger.js';
+import { type CreditedPayment, ReconcileReads } from '../storage/reconcile-reads.js';
 
 type BalanceMismatch = Awaited<ReturnType<Ledger['reconcile']>>['mismatches'][number];
 
@@ -64,14 +63,7 @@ export interface ReconcileReport {
   coins?: CoinAudit;
 }
 
-/** The payment fields the checks read; `credit.entryId` is written by markCreditDone. */
-type CreditedPayment = Pick<Payment, '_id' | 'userId' | 'credit'> & {
-  credit?: Payment['credit'] & { entryId?: string };
-};
-
-export function creditOpId(paymentId: string): string {
-  return `credit:${paymentId}`;
-}
+export { creditOpId };
 
 /** What is wrong between a credited payment and the ledger entries recorded for it. */
 export function checkCreditedPayment(payment: CreditedPayment, entries: LedgerEntry[]): string[] {
@@ -103,10 +95,9 @@ export function checkCreditedPayment(payment: CreditedPayment, entries: LedgerEn
   return problems;
 }
 
-export async function reconcileDatabase(db: Db): Promise<ReconcileReport> {
+export async function reconcileDatabase(db: Database): Promise<ReconcileReport> {
   const ledger = new Ledger(db);
-  const payments = db.collection<CreditedPayment>('payments');
-  const entries = db.collection<LedgerEntry>('ledger');
+  const reads = new ReconcileReads(db);
   const report: ReconcileReport = {
     database: db.databaseName,
     users: 0,
@@ -122,34 +113,13 @@ export async function reconcileDatabase(db: Db): Promise<ReconcileReport> {
   report.users = balances.users;
   report.balanceMismatches = balances.mismatches;
 
-  const ledgerUsers: unknown[] = await entries.distinct('userId');
-  const known = new Set(
-    (
-      await db
-        .collection<{ _id: string }>('users')
-        .find({}, { projection: { _id: 1 } })
-        .toArray()
-    ).map((u) => u._id),
-  );
-  report.orphanLedgerUsers = ledgerUsers
-    .map(String)
-    .filter((id) => !known.has(id))
-    .sort();
+  const ledgerUsers = await reads.ledgerUserIds();
+  const known = await reads.balanceUserIds();
+  report.orphanLedgerUsers = ledgerUsers.filter((id) => !known.has(id)).sort();
 
   // Payments → ledger. Due credits are pending: note whether their entry exists already.
-  const projection = { _id: 1, userId: 1, credit: 1 } as const;
-  const withCredit = payments
-    .find({ 'credit.state': { $in: ['done', 'due'] } }, { projection })
-    .sort({ _id: 1 })
-    .batchSize(CURSOR_BATCH);
-  for await (const batch of inBatches(withCredit)) {
-    const found = await entries
-      .find({ opId: { $in: batch.map((p) => creditOpId(p._id)) } })
-      .toArray();
-    const byOp = new Map<string, LedgerEntry[]>();
-    for (const entry of found) byOp.set(entry.opId, [...(byOp.get(entry.opId) ?? []), entry]);
-    for (const payment of batch) {
-      const recorded = byOp.get(creditOpId(payment._id)) ?? [];
+  for await (const batch of reads.creditedPayments()) {
+    for (const { payment, entries: recorded } of batch) {
       if (payment.credit?.state === 'due') {
         report.pendingCredits.push({
           paymentId: payment._id,
@@ -167,19 +137,10 @@ export async function reconcileDatabase(db: Db): Promise<ReconcileReport> {
   }
 
   // Ledger → payments: every credit naming a payment is that payment's one credit.
-  const credits = entries
-    .find({ type: 'credit', paymentId: { $exists: true } })
-    .sort({ userId: 1, seq: 1 })
-    .batchSize(CURSOR_BATCH);
-  for await (const batch of inBatches(credits)) {
-    const ids = [...new Set(batch.map((e) => e.paymentId as string))];
-    const owners = new Map(
-      (await payments.find({ _id: { $in: ids } }, { projection }).toArray()).map((p) => [p._id, p]),
-    );
-    for (const entry of batch) {
+  for await (const batch of reads.paymentCredits()) {
+    for (const { entry, payment } of batch) {
       report.ledgerCredits++;
-      const paymentId = entry.paymentId as string;
-      const payment = owners.get(paymentId);
+      const paymentId = entry.paymentId;
       const mismatch = (problem: string) =>
         report.creditMismatches.push({ paymentId, userId: entry.userId, problem });
       if (entry.opId !== creditOpId(paymentId)) {

@@ -75,8 +75,8 @@ export async function rescan(args: string[]): Promise<number> {
       progress.block(height, summary.matched.length);
     });
     progress.end();
-    await daemon.watcher.creditDue();
-    await daemon.watcher.publishOutbox();
+    await daemon.settlement.creditDue();
+    await daemon.settlement.publishOutbox();
     console.log(
       `rescan: ${result.blocks} blocks (${from}..${from + result.blocks - 1}), ${result.changed} payments updated`,
     );

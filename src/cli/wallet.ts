@@ -3,10 +3,8 @@
  * sees it. Both read MongoDB directly (no HTTP server, no watcher), safe beside a running daemon.
  */
 import { parseArgs } from 'node:util';
-import type { Db } from 'mongodb';
 import { loadConfig } from '../config/config.js';
-import type { Payment } from '../payments/payment.js';
-import { connectMongo } from '../storage/mongo.js';
+import { type Database, connectMongo } from '../storage/mongo.js';
 import { type HotAddress, WalletUsage } from '../storage/wallet-usage.js';
 import { WalletAccount } from '../wallet/account.js';
 import { type GapReport, gapReport } from '../wallet/gap-limit.js';
@@ -24,7 +22,7 @@ export interface WalletGaps {
   hotSats: number;
 }
 
-export async function walletGaps(db: Db, wallet: WalletAccount): Promise<WalletGaps> {
+export async function walletGaps(db: Database, wallet: WalletAccount): Promise<WalletGaps> {
   const usage = new WalletUsage(db);
   const fingerprint = wallet.accountFingerprint;
   const gaps = gapReport(await usage.issued(fingerprint), await usage.usedIndexes(fingerprint));
@@ -62,7 +60,9 @@ export function formatGaps(report: WalletGaps): string {
   return lines.join('\n');
 }
 
-async function withDatabase<T>(work: (db: Db, wallet: WalletAccount) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  work: (db: Database, wallet: WalletAccount) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
   const wallet = WalletAccount.fromConfig({ network: config.network, ...config.wallet });
   const mongo = await connectMongo(config.mongo.url, config.mongo.database);
@@ -71,17 +71,6 @@ async function withDatabase<T>(work: (db: Db, wallet: WalletAccount) => Promise<
   } finally {
     await mongo.client.close();
   }
-}
-
-async function firstPaymentAt(db: Db, wallet: WalletAccount): Promise<Date | undefined> {
-  const first = await db
-    .collection<Payment>('payments')
-    .find({ 'derivation.accountFingerprint': wallet.accountFingerprint })
-    .project<{ createdAt: Date }>({ createdAt: 1 })
-    .sort({ createdAt: 1 })
-    .limit(1)
-    .next();
-  return first?.createdAt;
 }
 
 async function exportCommand(args: string[]): Promise<number> {
@@ -98,7 +87,7 @@ async function exportCommand(args: string[]): Promise<number> {
     const gaps = gapReport(await usage.issued(fingerprint), await usage.usedIndexes(fingerprint));
     return {
       wallet,
-      exported: watchOnlyExport(wallet, gaps, margin, await firstPaymentAt(db, wallet)),
+      exported: watchOnlyExport(wallet, gaps, margin, await usage.firstPaymentAt(fingerprint)),
     };
   });
   const json = JSON.stringify(exported.requests, null, 2);

@@ -1,8 +1,8 @@
 /**
- * Which environment variables set which settings. A table row names a setting's variable when
- * its name does not follow the rule (kept for compatibility); every other setting gets one
- * derived from its key — `payments.maxCredits` → `SATWATCH_PAYMENTS_MAX_CREDITS` — and its kind
- * from the config schema, so a setting added to the schema has a variable without a new row.
+ * Which environment variables set which settings. Every setting gets one derived from its key —
+ * `payments.maxCredits` → `SATWATCH_PAYMENTS_MAX_CREDITS` — and its kind and secrecy from the
+ * config schema, so a setting added to the schema has a variable without a new row. A short
+ * exceptions map keeps today's names that do not follow the rule.
  *
  * Any other `SATWATCH_*` variable is a typo or a leftover: start refuses it, naming the closest
  * real one, instead of silently running with the default.
@@ -36,17 +36,28 @@ export const NON_SETTING_VARIABLES: readonly string[] = [
   'SATWATCH_ACCEPT_NEW_COLD_DESTINATION',
 ];
 
-/** Keys whose values are secrets when no table row says otherwise. */
-const SECRET_KEY = /(secret|xprv|password|token)s?$/i;
+/**
+ * Today's variables that do not follow the rule (kept for compatibility): a whole section's
+ * prefix (`webhooks.*` → `SATWATCH_WEBHOOK_*`), then single keys.
+ */
+const SECTION_EXCEPTIONS: Readonly<Record<string, string>> = { webhooks: 'WEBHOOK' };
+const KEY_EXCEPTIONS: Readonly<Record<string, string>> = {
+  'http.publicUrl': 'SATWATCH_PUBLIC_URL',
+  'auth.apiKeys': 'SATWATCH_API_KEYS',
+};
 
-interface SchemaNode {
+/** What a schema node says about one setting (see schema.ts). */
+export interface SchemaNode {
   type?: string | readonly string[];
   enum?: readonly unknown[];
-  properties?: Record<string, SchemaNode>;
+  properties?: Readonly<Record<string, SchemaNode>>;
   items?: SchemaNode;
+  secret?: boolean;
+  deprecated?: boolean;
+  description?: string;
 }
 
-/** `payments.maxCredits` → `SATWATCH_PAYMENTS_MAX_CREDITS` */
+/** `payments.maxCredits` → `SATWATCH_PAYMENTS_MAX_CREDITS` (the rule, without exceptions) */
 export function envNameFor(key: string): string {
   return (
     ENV_PREFIX +
@@ -55,6 +66,16 @@ export function envNameFor(key: string): string {
       .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
       .join('_')
   );
+}
+
+/** The variable that sets `key`: the rule, or today's name where it differs. */
+export function settingEnvName(key: string): string {
+  const exception = KEY_EXCEPTIONS[key];
+  if (exception !== undefined) return exception;
+  const [section = key, ...rest] = key.split('.');
+  const renamed = SECTION_EXCEPTIONS[section];
+  if (renamed === undefined || rest.length === 0) return envNameFor(key);
+  return envNameFor(rest.join('.')).replace(ENV_PREFIX, `${ENV_PREFIX}${renamed}_`);
 }
 
 function kindOf(node: SchemaNode): EnvKind {
@@ -76,30 +97,23 @@ function kindOf(node: SchemaNode): EnvKind {
 }
 
 /** Every leaf setting of `schema` (objects with declared properties are walked into). */
-function leaves(node: SchemaNode, prefix = ''): { key: string; node: SchemaNode }[] {
+export function settingLeaves(node: SchemaNode, prefix = ''): { key: string; node: SchemaNode }[] {
   if (node.type === 'object' && node.properties) {
     return Object.entries(node.properties).flatMap(([name, child]) =>
-      leaves(child, prefix ? `${prefix}.${name}` : name),
+      settingLeaves(child, prefix ? `${prefix}.${name}` : name),
     );
   }
   return [{ key: prefix, node }];
 }
 
-/** The table's rows, then a derived row for every setting of `schema` the table leaves out. */
-export function environmentFor(
-  schema: SchemaNode,
-  table: readonly EnvironmentVariable[],
-): EnvironmentVariable[] {
-  const covered = new Set(table.map((row) => row.key));
-  const derived = leaves(schema)
-    .filter(({ key }) => !covered.has(key))
-    .map(({ key, node }) => ({
-      env: envNameFor(key),
-      key,
-      kind: kindOf(node),
-      ...(SECRET_KEY.test(key) && { secret: true }),
-    }));
-  return [...table, ...derived];
+/** One variable for every setting of `schema`, named by settingEnvName, kind from its type. */
+export function environmentFor(schema: SchemaNode): EnvironmentVariable[] {
+  return settingLeaves(schema).map(({ key, node }) => ({
+    env: settingEnvName(key),
+    key,
+    kind: kindOf(node),
+    ...(node.secret === true && { secret: true }),
+  }));
 }
 
 /** The first `SATWATCH_*` variable of `env` that sets nothing, with the closest real name. */

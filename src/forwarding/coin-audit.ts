@@ -5,9 +5,11 @@
  * `reconcile` (unaccounted coins are a mismatch) and `sweep-stray` (which sweeps them).
  */
 import type { ChainSource } from '../chain/chain-source.js';
-import type { AddressCounter } from '../storage/address-counter.js';
-import type { PaymentRepository } from '../storage/payments.js';
-import { type SweepRepository, type SweepState, outpointKey } from '../storage/sweeps.js';
+import type { IndexCounter } from '../wallet/index-counter.js';
+import type { PaymentStore } from '../payments/payment-store.js';
+import { outpointKey } from '../chain/outpoint.js';
+import type { SweepState } from './sweep.js';
+import type { SweepStore } from './sweep-store.js';
 import type { WalletAccount } from '../wallet/account.js';
 
 export interface AddressCoin {
@@ -37,9 +39,9 @@ export interface CoinAudit {
 export interface CoinAuditDeps {
   wallet: WalletAccount;
   chain: ChainSource;
-  repo: PaymentRepository;
-  sweeps: SweepRepository;
-  counter: AddressCounter;
+  repo: PaymentStore;
+  sweeps: SweepStore;
+  counter: IndexCounter;
 }
 
 /** A claim by a sweep in one of these states accounts for its coin; an abandoned one does not. */

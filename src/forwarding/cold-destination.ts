@@ -8,15 +8,32 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AddressCounter } from '../storage/address-counter.js';
-import type { SettingsRepository } from '../storage/settings.js';
+import type { IndexCounter } from '../wallet/index-counter.js';
 import type { WalletAccount } from '../wallet/account.js';
-import type { WebhookOutbox } from '../storage/webhook-outbox.js';
+import type { OutboxWriter } from '../webhooks/ports.js';
+
+/** A fact pinned in the database at first start and checked at every later start. */
+export interface PinnedSetting {
+  _id: string;
+  value: string;
+  pinnedAt: Date;
+  /** The value it replaced, when an operator accepted a change. */
+  previous?: string;
+}
+
+/** Where pinned facts are kept (storage/settings.ts: the `settings` collection). */
+export interface PinnedSettings {
+  get(id: string): Promise<PinnedSetting | null>;
+  /** Pins `value` unless something is pinned already; false then (a replica pinned first). */
+  pinIfAbsent(id: string, value: string, now: Date): Promise<boolean>;
+  /** Replaces `previous` with `value`; false when the pinned value is no longer `previous`. */
+  repin(id: string, previous: string, value: string, now: Date): Promise<boolean>;
+}
 
 /** One fixed address, or a fresh address of the cold xpub for each sweep. */
 export type Destination =
   | { kind: 'address'; address: string }
-  | { kind: 'xpub'; account: WalletAccount; counter: AddressCounter };
+  | { kind: 'xpub'; account: WalletAccount; counter: IndexCounter };
 
 /** A cold xpub counter above this was not moved by sweeps: someone wrote it. */
 export const MAX_COLD_INDEX = 1_000_000;
@@ -125,8 +142,8 @@ export class ColdDestination {
 const PIN_ID = 'cold-destination';
 
 export interface PinDeps {
-  settings: SettingsRepository;
-  outbox: WebhookOutbox;
+  settings: PinnedSettings;
+  outbox: OutboxWriter;
   log: Logger;
   now: () => Date;
   /** The operator started with --accept-new-cold-destination. */

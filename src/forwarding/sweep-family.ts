@@ -4,13 +4,11 @@
  * sweep's inputs on the chain now, seen from the family (the check before every broadcast).
  */
 import type { ChainSource } from '../chain/chain-source.js';
-import type { Sweep, SweepInputRecord, SweepRepository, SweepState } from '../storage/sweeps.js';
-
-/** States in which a sweep may still end up on chain (or be signed): a family's live members. */
-export const LIVE: SweepState[] = ['building', 'awaiting_signature', 'signed', 'broadcast'];
+import { LIVE, type Sweep, type SweepInputRecord } from './sweep.js';
+import type { SweepStore } from './sweep-store.js';
 
 /** Every other sweep linked to `sweep` by fee bumps (its originals and replacements). */
-export async function familyOf(sweeps: SweepRepository, sweep: Sweep): Promise<Sweep[]> {
+export async function familyOf(sweeps: SweepStore, sweep: Sweep): Promise<Sweep[]> {
   const members = new Map<string, Sweep>([[sweep._id, sweep]]);
   let current = sweep;
   while (current.bumpOf !== undefined && !members.has(current.bumpOf)) {
@@ -32,7 +30,7 @@ export async function familyOf(sweeps: SweepRepository, sweep: Sweep): Promise<S
 }
 
 /** A replacement of `sweep` is still live (offered, signed or out): no second bump. */
-export async function bumpPending(sweeps: SweepRepository, sweep: Sweep): Promise<boolean> {
+export async function bumpPending(sweeps: SweepStore, sweep: Sweep): Promise<boolean> {
   return (await sweeps.bumpsOf(sweep._id)).some((b) => LIVE.includes(b.state));
 }
 
@@ -51,7 +49,7 @@ export type InputSpend =
  */
 export async function inputSpendOf(
   chain: ChainSource,
-  sweeps: SweepRepository,
+  sweeps: SweepStore,
   sweep: Sweep,
 ): Promise<InputSpend> {
   let family: Sweep[] | undefined;

@@ -7,13 +7,13 @@
  * cycles are observed in the process that runs them (the lease holder); chain API traffic is
  * this process's own.
  */
-import type { Collection, Document } from 'mongodb';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EsploraChainSource, EsploraStats } from '../chain/esplora.js';
-import { PAYMENT_STATUSES, type Payment } from '../payments/payment.js';
-import { SWEEP_STATES, type Sweep } from '../storage/sweeps.js';
+import { PAYMENT_STATUSES } from '../payments/payment.js';
+import type { BusinessCounts, GroupRow } from '../storage/metric-counts.js';
+import { SWEEP_STATES } from '../forwarding/sweep.js';
 import type { CycleReport } from '../watcher/payment-watcher.js';
-import { WEBHOOK_STATES, type WebhookEvent } from '../webhooks/outbox.js';
+import { WEBHOOK_STATES } from '../webhooks/outbox.js';
 import { safeErrorText, withTimeout } from './timeout.js';
 
 export const METRIC_PREFIX = 'satwatch_';
@@ -22,9 +22,8 @@ export const METRIC_PREFIX = 'satwatch_';
 const FEE_SPENT_STATES: readonly string[] = ['broadcast', 'confirmed'];
 
 export interface MetricsSources {
-  payments: Collection<Payment>;
-  webhookEvents: Collection<WebhookEvent>;
-  sweeps: Collection<Sweep>;
+  /** The MongoDB counts of a scrape (storage/metric-counts.ts). */
+  counts: { count(): Promise<BusinessCounts> };
   /** Chain API counters are exported only for an Esplora chain source. */
   chain?: EsploraChainSource;
   /** Whether this process holds a valid watcher lease now (see Lease.leaseValid). */
@@ -39,14 +38,6 @@ export interface MetricsSources {
    */
   countsCacheMs?: number;
   log?: { warn(obj: object, msg: string): void };
-}
-
-interface GroupRow {
-  _id: unknown;
-  n: number;
-  sats?: number;
-  credits?: number;
-  fees?: number;
 }
 
 function num(value: unknown): number {
@@ -316,40 +307,16 @@ export class DaemonMetrics {
       this.sweepFees,
     ];
     try {
-      const [byStatus, review, late, credited, webhooks, sweeps] = await withTimeout(
-        Promise.all([
-          this.group(this.sources.payments, [
-            { $match: { address: { $exists: true } } },
-            { $group: { _id: '$status', n: { $sum: 1 } } },
-          ]),
-          this.sources.payments.countDocuments({ needsReview: true }),
-          this.sources.payments.countDocuments({ late: true }),
-          this.group(this.sources.payments, [
-            { $match: { 'credit.state': 'done' } },
-            {
-              $group: {
-                _id: null,
-                n: { $sum: 1 },
-                sats: { $sum: '$credit.basisSats' },
-                credits: { $sum: '$credit.credits' },
-              },
-            },
-          ]),
-          this.group(this.sources.webhookEvents, [{ $group: { _id: '$state', n: { $sum: 1 } } }]),
-          this.group(this.sources.sweeps, [
-            { $group: { _id: '$state', n: { $sum: 1 }, fees: { $sum: '$feeSats' } } },
-          ]),
-        ]),
-        this.queryTimeoutMs,
-        'MongoDB',
-      );
+      const counts = await withTimeout(this.sources.counts.count(), this.queryTimeoutMs, 'MongoDB');
+      const credited = counts.credited;
+      const sweeps = counts.sweepsByState;
       for (const gauge of counted) gauge.reset();
-      this.setByLabel(this.paymentsByStatus, 'status', PAYMENT_STATUSES, byStatus);
-      this.paymentsNeedingReview.set(review);
-      this.paymentsLate.set(late);
+      this.setByLabel(this.paymentsByStatus, 'status', PAYMENT_STATUSES, counts.paymentsByStatus);
+      this.paymentsNeedingReview.set(counts.needsReview);
+      this.paymentsLate.set(counts.late);
       this.creditedSats.set(num(credited[0]?.sats));
       this.creditedCredits.set(num(credited[0]?.credits));
-      this.setByLabel(this.webhookEvents, 'state', WEBHOOK_STATES, webhooks);
+      this.setByLabel(this.webhookEvents, 'state', WEBHOOK_STATES, counts.webhookEventsByState);
       this.setByLabel(this.sweeps, 'state', SWEEP_STATES, sweeps);
       this.sweepFees.set(
         sweeps
@@ -371,13 +338,6 @@ export class DaemonMetrics {
       this.mongoUp.set(0);
       this.sources.log?.warn({ error: safeErrorText(err) }, 'metrics: MongoDB counts failed');
     }
-  }
-
-  private group<T extends Document>(
-    collection: Collection<T>,
-    pipeline: Document[],
-  ): Promise<GroupRow[]> {
-    return collection.aggregate<GroupRow>(pipeline).toArray();
   }
 
   /** Every known label value (0 when absent), plus any other value the database holds. */

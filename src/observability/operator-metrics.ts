@@ -9,17 +9,19 @@
  *
  * A figure that cannot be read is left out of the scrape (and logged), never reported as 0.
  */
-import type { Db } from 'mongodb';
 import { Gauge, type Registry } from 'prom-client';
-import { ReconcileRuns } from '../storage/reconcile-runs.js';
-import { WalletUsage } from '../storage/wallet-usage.js';
+import type { ReconcileRuns } from '../storage/reconcile-runs.js';
+import type { WalletUsage } from '../storage/wallet-usage.js';
 import { gapReport } from '../wallet/gap-limit.js';
 import { Cached } from './cached.js';
 import { METRIC_PREFIX } from './metrics.js';
 import { safeErrorText, withTimeout } from './timeout.js';
 
 export interface OperatorMetricsOptions {
-  db: Db;
+  /** What the payments recorded about the receive addresses. */
+  usage: Pick<WalletUsage, 'issued' | 'usedIndexes' | 'hotSats'>;
+  /** The outcome of the last `satwatch reconcile` run. */
+  runs: Pick<ReconcileRuns, 'last'>;
   /** The receiving account's fingerprint (WalletAccount.accountFingerprint). */
   accountFingerprint: string;
   /** How old a cached figure may be before a scrape refreshes it (default 60 s). */
@@ -43,8 +45,7 @@ const DEFAULT_CACHE_MS = 60_000;
 const FIRST_LOAD_WAIT_MS = 2000;
 
 export function registerOperatorMetrics(registry: Registry, options: OperatorMetricsOptions): void {
-  const usage = new WalletUsage(options.db);
-  const runs = new ReconcileRuns(options.db);
+  const { usage, runs } = options;
   const fingerprint = options.accountFingerprint;
   const warn = (err: unknown) =>
     options.log?.warn({ error: safeErrorText(err) }, 'metrics: wallet figures failed');

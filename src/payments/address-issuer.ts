@@ -14,7 +14,6 @@
  *   (which issue nothing) never scan.
  */
 import type { ChainSource } from '../chain/chain-source.js';
-import type { AddressCounter } from '../storage/address-counter.js';
 import type { WalletAccount } from '../wallet/account.js';
 
 export const DEFAULT_GAP_LIMIT = 20;
@@ -57,8 +56,22 @@ export interface GapScanReport {
   checked: number;
 }
 
+/**
+ * The receive-index counter of an account (storage/address-counter.ts): it only moves forward,
+ * so no index is handed out twice, whichever replica asks.
+ */
+export interface ReceiveIndexCounter {
+  allocate(accountFingerprint: string): Promise<number>;
+  /** Gives `index` back if it is still the last one handed out; false otherwise. */
+  release(accountFingerprint: string, index: number): Promise<boolean>;
+  /** Whether any index was ever handed out (false on an empty database). */
+  exists(accountFingerprint: string): Promise<boolean>;
+  /** Moves the counter to at least `next`. */
+  advanceTo(accountFingerprint: string, next: number): Promise<void>;
+}
+
 export interface AddressIssuerDeps {
-  counter: AddressCounter;
+  counter: ReceiveIndexCounter;
   wallet: WalletAccount;
   chain: Pick<ChainSource, 'addressTransactions'>;
   gapLimit?: number;

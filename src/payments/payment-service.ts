@@ -8,16 +8,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ChainSource } from '../chain/chain-source.js';
 import type { RateProvider } from '../pricing/rates.js';
-import type { AddressCounter } from '../storage/address-counter.js';
-import { decodeCursor, nextCursor } from '../storage/cursor.js';
+import type { WalletAccount } from '../wallet/account.js';
+import {
+  AddressCheckUnavailableError,
+  AddressIssuer,
+  type IssuerLog,
+  type ReceiveIndexCounter,
+} from './address-issuer.js';
+import { type IssuedPayment, type Payment, isIssued } from './payment.js';
 import {
   AddressTakenError,
   DuplicateIdempotencyKeyError,
-  type PaymentRepository,
-} from '../storage/payments.js';
-import type { WalletAccount } from '../wallet/account.js';
-import { AddressCheckUnavailableError, AddressIssuer, type IssuerLog } from './address-issuer.js';
-import { type IssuedPayment, type Payment, isIssued } from './payment.js';
+  type PaymentPage,
+  type PaymentStore,
+} from './payment-store.js';
 import { type QuoteLimits, type QuoteRequest, quotePayment } from './quote.js';
 import { initialTrackedState } from './state-machine.js';
 
@@ -56,8 +60,8 @@ export class ChainTipUnavailableError extends Error {
 }
 
 export interface PaymentServiceOptions {
-  repo: PaymentRepository;
-  counter: AddressCounter;
+  repo: PaymentStore;
+  counter: ReceiveIndexCounter;
   wallet: WalletAccount;
   /** Every address is checked for chain history before it is issued. */
   chain: Pick<ChainSource, 'addressTransactions'>;
@@ -77,10 +81,7 @@ export interface PaymentServiceOptions {
   staleAfterMs?: number;
 }
 
-export interface PaymentPage {
-  items: IssuedPayment[];
-  nextCursor: string | null;
-}
+export type { PaymentPage };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -225,9 +226,7 @@ export class PaymentService {
   }
 
   async listByUser(userId: string, limit: number, cursor?: string): Promise<PaymentPage> {
-    const decoded = cursor === undefined ? undefined : decodeCursor(cursor);
-    const items = await this.options.repo.listByUser(userId, limit, decoded);
-    return { items, nextCursor: nextCursor(items, limit) };
+    return this.options.repo.listByUser(userId, limit, cursor);
   }
 
   private async issueAddress(payment: Payment): Promise<IssuedPayment> {

@@ -2,7 +2,6 @@
  * What a payment costs: a configured package or an explicit price, in sats, BTC or fiat through
  * the rate provider, checked against the configured limits. The rate used is returned with it.
  */
-import type { PackageConfig } from '../config/config.js';
 import {
   AmountError,
   btcToSats,
@@ -11,7 +10,7 @@ import {
   minorUnits,
 } from '../pricing/amount.js';
 import type { RateProvider } from '../pricing/rates.js';
-import type { PriceRecord, RateRecord } from './payment.js';
+import type { PriceRecord, RateRecord } from './price.js';
 
 export class PaymentInputError extends Error {
   constructor(
@@ -29,8 +28,16 @@ export interface QuoteRequest {
   credits?: number;
 }
 
+/** A configured package, as quoting needs it (config's `packages` entries fit it). */
+export interface QuotePackage {
+  id: string;
+  credits: number;
+  price: { amount: string; currency: string };
+  description?: string;
+}
+
 export interface QuoteLimits {
-  packages: readonly PackageConfig[];
+  packages: readonly QuotePackage[];
   currencies: readonly string[];
   minAmountSats: number;
   maxAmountSats: number;

@@ -7,96 +7,40 @@
  *      │ expiry, nothing seen     │ expiry, amount short
  *      ▼                          ▼
  *   expired                   underpaid          (late money is still recorded and, by policy, credited)
+ *
+ * The other transitions stand beside it, each returning the same `PaymentChange`: manual
+ * confirmation (manual-confirmation.ts), crediting (crediting.ts) and what sweeps do
+ * (sweep-recording.ts).
  */
 import type { ChainTransaction } from '../chain/chain-source.js';
-import type { PaymentEvent, PaymentStatus } from './payment.js';
+import type { PaymentChange } from './payment-change.js';
+import type { PaymentEvent, PaymentStatus, WebhookType } from './payment-events.js';
+import {
+  OLD_FUNDS_REASON,
+  type PaidOutput,
+  type PaymentTerms,
+  type Policy,
+  type TrackedState,
+  amountThreshold,
+  confirmationsOf,
+  creditsFor,
+  outputCounts,
+} from './tracked-state.js';
 
-export const WEBHOOK_TYPES = [
-  'payment.confirming',
-  'payment.confirmed',
-  'payment.forwarded',
-  'payment.expired',
-  'payment.underpaid',
-  'payment.late',
-  'payment.needs_review',
-  'payment.manually_confirmed',
-  'payment.swept_unpaid',
-  'destination.changed',
-] as const;
-export type WebhookType = (typeof WEBHOOK_TYPES)[number];
-
-/** One output paying the payment's address. */
-export interface PaidOutput {
-  txid: string;
-  vout: number;
-  valueSats: number;
-  blockHeight?: number;
-  blockHash?: string;
-  signalsRbf: boolean;
-  firstSeenAt: Date;
-  /** First seen after the expiry (and its grace): late money. */
-  late: boolean;
-  /**
-   * First seen already confirmed in a block below the payment's `createdAtHeight`: history of
-   * the address from before the payment existed. Recorded, never counted or credited.
-   */
-  old?: boolean;
-  /**
-   * While unconfirmed: the outpoints its transaction spends (`txid:vout`), so a block spending
-   * one of them in another transaction shows the payment was double-spent.
-   */
-  spends?: string[];
-}
-
-export interface CreditDue {
-  state: 'due' | 'done';
-  credits: number;
-  /** The confirmed sats the credit was based on: less than this later means a reorg took money back. */
-  basisSats: number;
-  dueAt: Date;
-  doneAt?: Date;
-  manual?: { by: string; reason: string };
-}
-
-/** What the watcher tracks on a payment. */
-export interface TrackedState {
-  status: PaymentStatus;
-  outputs: PaidOutput[];
-  receivedSats: number;
-  confirmedSats: number;
-  confirmations: number;
-  late: boolean;
-  overpaidSats: number;
-  manual: boolean;
-  needsReview: boolean;
-  reviewReasons: string[];
-  credit?: CreditDue;
-  watching: boolean;
-}
-
-export interface PaymentTerms {
-  address: string;
-  amountSats: number;
-  credits: number;
-  requiredConfirmations: number;
-  expiresAt: Date;
-  /**
-   * The chain tip height when the payment was created. Outputs first seen confirmed below it
-   * are older than the payment and never count. Absent on payments made before it was recorded.
-   */
-  createdAtHeight?: number;
-}
-
-export const OLD_FUNDS_REASON = 'funds older than the payment';
-
-export interface Policy {
-  underpaymentToleranceBps: number;
-  expiryGraceMs: number;
-  monitoringMs: number;
-  latePayments: 'credit' | 'review';
-  creditMode: 'fixed' | 'proportional';
-  settledConfirmations: number;
-}
+export { WEBHOOK_TYPES, type WebhookType } from './payment-events.js';
+export {
+  OLD_FUNDS_REASON,
+  amountThreshold,
+  confirmationsOf,
+  creditsFor,
+  initialTrackedState,
+  outputCounts,
+  type CreditDue,
+  type PaidOutput,
+  type PaymentTerms,
+  type Policy,
+  type TrackedState,
+} from './tracked-state.js';
 
 export interface Observation {
   tipHeight: number;
@@ -105,54 +49,8 @@ export interface Observation {
   now: Date;
 }
 
-export interface Evaluation {
-  next: TrackedState;
-  events: PaymentEvent[];
-  webhooks: WebhookType[];
+export interface Evaluation extends PaymentChange<TrackedState> {
   changed: boolean;
-}
-
-export function initialTrackedState(): TrackedState {
-  return {
-    status: 'pending',
-    outputs: [],
-    receivedSats: 0,
-    confirmedSats: 0,
-    confirmations: 0,
-    late: false,
-    overpaidSats: 0,
-    manual: false,
-    needsReview: false,
-    reviewReasons: [],
-    watching: true,
-  };
-}
-
-export function confirmationsOf(
-  output: Pick<PaidOutput, 'blockHeight'>,
-  tipHeight: number,
-): number {
-  return output.blockHeight === undefined ? 0 : Math.max(0, tipHeight - output.blockHeight + 1);
-}
-
-/** An output counts toward the amount once deep enough; with N = 0, RBF-signalling ones still need 1. */
-export function outputCounts(output: PaidOutput, required: number, tipHeight: number): boolean {
-  const needed = required === 0 && output.signalsRbf ? 1 : required;
-  return confirmationsOf(output, tipHeight) >= needed;
-}
-
-/** The least the payer may send: the amount less the configured tolerance, rounded in the payer's favour. */
-export function amountThreshold(amountSats: number, toleranceBps: number): number {
-  return amountSats - Math.floor((amountSats * toleranceBps) / 10_000);
-}
-
-export function creditsFor(
-  terms: PaymentTerms,
-  confirmedSats: number,
-  mode: Policy['creditMode'],
-): number {
-  if (mode === 'fixed') return terms.credits;
-  return Number((BigInt(terms.credits) * BigInt(confirmedSats)) / BigInt(terms.amountSats));
 }
 
 function observeOutputs(
@@ -196,8 +94,6 @@ function observeOutputs(
   return outputs.sort((a, b) => (a.txid === b.txid ? a.vout - b.vout : a.txid < b.txid ? -1 : 1));
 }
 
-const sum = (outputs: PaidOutput[]) => outputs.reduce((s, o) => s + o.valueSats, 0);
-
 function webhookFor(status: PaymentStatus): WebhookType | undefined {
   switch (status) {
     case 'confirming':
@@ -236,6 +132,233 @@ function describeStatusChange(
   }
 }
 
+const sum = (outputs: PaidOutput[]) => outputs.reduce((s, o) => s + o.valueSats, 0);
+const keyOf = (o: Pick<PaidOutput, 'txid' | 'vout'>) => `${o.txid}:${o.vout}`;
+
+/** What the observed outputs add up to at this height and time. */
+interface Figures {
+  /** Every output seen, old ones included (recorded for the admin). */
+  observed: PaidOutput[];
+  /** The outputs that take part in status and credit (not older than the payment). */
+  outputs: PaidOutput[];
+  receivedSats: number;
+  confirmedSats: number;
+  onTimeReceived: number;
+  onTimeConfirmed: number;
+  confirmations: number;
+  threshold: number;
+  /** Past the expiry and its grace. */
+  expired: boolean;
+  /** Past the monitoring window too. */
+  windowOver: boolean;
+  /** Some late money was first seen after the monitoring window. */
+  beyondWindow: boolean;
+  /** Every output counts (deep enough). */
+  allCounted: boolean;
+}
+
+function measure(
+  terms: PaymentTerms,
+  observed: PaidOutput[],
+  obs: Observation,
+  policy: Policy,
+): Figures {
+  const { now, tipHeight } = obs;
+  const required = terms.requiredConfirmations;
+  // Old outputs are recorded for the admin but take no part in status or credit.
+  const outputs = observed.filter((o) => o.old !== true);
+  const counted = outputs.filter((o) => outputCounts(o, required, tipHeight));
+  const expiryEnd = terms.expiresAt.getTime() + policy.expiryGraceMs;
+  const windowEnd = expiryEnd + policy.monitoringMs;
+  return {
+    observed,
+    outputs,
+    receivedSats: sum(outputs),
+    confirmedSats: sum(counted),
+    onTimeReceived: sum(outputs.filter((o) => !o.late)),
+    onTimeConfirmed: sum(counted.filter((o) => !o.late)),
+    confirmations:
+      outputs.length === 0 ? 0 : Math.min(...outputs.map((o) => confirmationsOf(o, tipHeight))),
+    threshold: amountThreshold(terms.amountSats, policy.underpaymentToleranceBps),
+    expired: now.getTime() >= expiryEnd,
+    windowOver: now.getTime() > windowEnd,
+    // Money first seen after the monitoring window (a block scan finds any old address) is
+    // never credited automatically, whatever the late-payment policy.
+    beyondWindow: outputs.some((o) => o.late && o.firstSeenAt.getTime() > windowEnd),
+    allCounted: counted.length === outputs.length,
+  };
+}
+
+/** The change being built: the next state and what to record and send, in order. */
+interface Draft extends PaymentChange<TrackedState> {
+  now: Date;
+}
+
+function flagReview(draft: Draft, reason: string): void {
+  const { next } = draft;
+  if (next.reviewReasons.includes(reason)) return;
+  next.reviewReasons.push(reason);
+  if (!next.needsReview) draft.webhooks.push('payment.needs_review');
+  next.needsReview = true;
+  draft.events.push({ at: draft.now, type: 'needs_review', cause: reason });
+}
+
+/** Outputs seen for the first time, outputs gone, old funds, and a closed payment reopened. */
+function recordOutputChanges(draft: Draft, current: TrackedState, f: Figures): void {
+  const { now, next, events } = draft;
+  const before = new Set(current.outputs.map(keyOf));
+  const after = new Set(f.observed.map(keyOf));
+  for (const o of f.observed) {
+    if (before.has(keyOf(o))) continue;
+    const note = o.old ? ' (older than the payment: not counted)' : o.late ? ' (late)' : '';
+    events.push({
+      at: now,
+      type: 'output_seen',
+      cause: `${o.txid}:${o.vout} pays ${o.valueSats} sats${note}`,
+    });
+  }
+  if (f.observed.some((o) => o.old === true)) flagReview(draft, OLD_FUNDS_REASON);
+  if (!next.watching && f.outputs.some((o) => !before.has(keyOf(o)))) {
+    // New money on a payment no longer watched (the block scan finds any old address): its
+    // confirmations are followed again until it is deep enough.
+    next.watching = true;
+    events.push({ at: now, type: 'reopened', cause: 'new money arrived; watched again' });
+  }
+  for (const o of current.outputs) {
+    if (after.has(keyOf(o))) continue;
+    events.push({
+      at: now,
+      type: 'output_dropped',
+      cause: `${o.txid}:${o.vout} (${o.valueSats} sats) disappeared: replaced, double-spent or reorged out`,
+    });
+  }
+}
+
+/** Credited: money never goes back automatically. Losing credited funds needs a human. */
+function guardCredited(draft: Draft, credit: NonNullable<TrackedState['credit']>, f: Figures) {
+  if (f.confirmedSats < credit.basisSats) {
+    flagReview(draft, 'a reorg or double spend removed funds of a credited payment');
+  }
+}
+
+/** An uncredited payment's status, whether it is credited now, and why it awaits review. */
+interface Decision {
+  status: PaymentStatus;
+  creditNow: boolean;
+  review?: string;
+}
+
+function decideStatus(terms: PaymentTerms, f: Figures, policy: Policy): Decision {
+  const unpaidStatus: PaymentStatus = f.onTimeReceived > 0 ? 'underpaid' : 'expired';
+  if (f.confirmedSats >= f.threshold) {
+    const usesLateMoney = f.onTimeConfirmed < f.threshold;
+    if (usesLateMoney && f.beyondWindow) {
+      return {
+        status: unpaidStatus,
+        creditNow: false,
+        review: 'money arrived after the monitoring window; awaits review',
+      };
+    }
+    if (usesLateMoney && policy.latePayments === 'review') {
+      return {
+        status: unpaidStatus,
+        creditNow: false,
+        review: 'late payment awaits review (latePayments: review)',
+      };
+    }
+    return { status: 'confirmed', creditNow: true };
+  }
+  if (f.receivedSats === 0) return { status: f.expired ? 'expired' : 'pending', creditNow: false };
+  if (!f.expired || f.onTimeReceived >= f.threshold)
+    return { status: 'confirming', creditNow: false };
+  // Proportional mode credits what arrived in time, once all of it is confirmed.
+  const creditNow =
+    policy.creditMode === 'proportional' &&
+    f.allCounted &&
+    f.onTimeConfirmed > 0 &&
+    !f.outputs.some((o) => o.late) &&
+    creditsFor(terms, f.confirmedSats, 'proportional') > 0;
+  return { status: unpaidStatus, creditNow };
+}
+
+/** Status, lateness, a credit falling due, or the monitoring window closing. */
+function progressUncredited(
+  draft: Draft,
+  terms: PaymentTerms,
+  current: TrackedState,
+  f: Figures,
+  policy: Policy,
+): void {
+  const { now, next, events, webhooks } = draft;
+  const decision = decideStatus(terms, f, policy);
+  if (decision.review !== undefined) flagReview(draft, decision.review);
+  if (f.beyondWindow) flagReview(draft, 'money arrived after the monitoring window; awaits review');
+  if (f.outputs.some((o) => o.late) && !current.late) {
+    next.late = true;
+    webhooks.push('payment.late');
+    events.push({ at: now, type: 'late', cause: 'money arrived after the payment expired' });
+  }
+  if (decision.status !== current.status) {
+    next.status = decision.status;
+    events.push({
+      at: now,
+      type: 'status',
+      from: current.status,
+      to: decision.status,
+      cause: describeStatusChange(decision.status, next, terms),
+    });
+    const hook = webhookFor(decision.status);
+    if (hook) webhooks.push(hook);
+  }
+  if (decision.creditNow) {
+    next.credit = {
+      state: 'due',
+      credits: creditsFor(terms, f.confirmedSats, policy.creditMode),
+      basisSats: f.confirmedSats,
+      dueAt: now,
+    };
+    events.push({
+      at: now,
+      type: 'credit_due',
+      cause: `${next.credit.credits} credits for ${f.confirmedSats} confirmed sats`,
+    });
+  } else if (next.watching && f.windowOver && f.allCounted) {
+    // Past the monitoring window with nothing in flight: stop polling this address.
+    next.watching = false;
+    events.push({ at: now, type: 'closed', cause: 'monitoring window over' });
+  }
+}
+
+/** Credited and buried deep enough: reorgs that deep are not worth polling for. */
+function settleIfDeep(draft: Draft, f: Figures, tipHeight: number, policy: Policy): void {
+  const { next } = draft;
+  const settled =
+    f.outputs.length > 0 &&
+    f.observed.every((o) => confirmationsOf(o, tipHeight) >= policy.settledConfirmations);
+  // Old funds need a human but no more polling: they cannot change what was credited.
+  const reviewKeepsWatching =
+    next.needsReview && next.reviewReasons.some((r) => r !== OLD_FUNDS_REASON);
+  if (next.credit && settled && !reviewKeepsWatching && next.watching) {
+    next.watching = false;
+    draft.events.push({
+      at: draft.now,
+      type: 'settled',
+      cause: `${policy.settledConfirmations}+ confirmations; no longer watched`,
+    });
+  }
+}
+
+function hasChanged(current: TrackedState, next: TrackedState, events: PaymentEvent[]): boolean {
+  return (
+    events.length > 0 ||
+    next.status !== current.status ||
+    next.confirmations !== current.confirmations ||
+    next.confirmedSats !== current.confirmedSats ||
+    next.watching !== current.watching ||
+    JSON.stringify(next.outputs) !== JSON.stringify(current.outputs)
+  );
+}
+
 /** The payment's next state given what the chain shows now. */
 export function evaluatePayment(
   terms: PaymentTerms,
@@ -243,176 +366,25 @@ export function evaluatePayment(
   obs: Observation,
   policy: Policy,
 ): Evaluation {
-  const { now, tipHeight } = obs;
-  const required = terms.requiredConfirmations;
-  const observed = observeOutputs(terms, current.outputs, obs, policy);
-  // Old outputs are recorded for the admin but take no part in status or credit.
-  const outputs = observed.filter((o) => o.old !== true);
-  const counted = outputs.filter((o) => outputCounts(o, required, tipHeight));
-  const onTime = outputs.filter((o) => !o.late);
-  const receivedSats = sum(outputs);
-  const confirmedSats = sum(counted);
-  const onTimeReceived = sum(onTime);
-  const onTimeConfirmed = sum(counted.filter((o) => !o.late));
-  const confirmations =
-    outputs.length === 0 ? 0 : Math.min(...outputs.map((o) => confirmationsOf(o, tipHeight)));
-  const threshold = amountThreshold(terms.amountSats, policy.underpaymentToleranceBps);
-  const expired = now.getTime() >= terms.expiresAt.getTime() + policy.expiryGraceMs;
-  const windowOver =
-    now.getTime() > terms.expiresAt.getTime() + policy.expiryGraceMs + policy.monitoringMs;
-
-  const next: TrackedState = {
-    ...current,
-    outputs: observed,
-    receivedSats,
-    confirmedSats,
-    confirmations,
-    overpaidSats: Math.max(0, receivedSats - terms.amountSats),
-    reviewReasons: [...current.reviewReasons],
+  const f = measure(terms, observeOutputs(terms, current.outputs, obs, policy), obs, policy);
+  const draft: Draft = {
+    now: obs.now,
+    next: {
+      ...current,
+      outputs: f.observed,
+      receivedSats: f.receivedSats,
+      confirmedSats: f.confirmedSats,
+      confirmations: f.confirmations,
+      overpaidSats: Math.max(0, f.receivedSats - terms.amountSats),
+      reviewReasons: [...current.reviewReasons],
+    },
+    events: [],
+    webhooks: [],
   };
-  const events: PaymentEvent[] = [];
-  const webhooks: WebhookType[] = [];
-  const flagReview = (reason: string) => {
-    if (next.reviewReasons.includes(reason)) return;
-    next.reviewReasons.push(reason);
-    if (!next.needsReview) webhooks.push('payment.needs_review');
-    next.needsReview = true;
-    events.push({ at: now, type: 'needs_review', cause: reason });
-  };
-
-  const before = new Set(current.outputs.map((o) => `${o.txid}:${o.vout}`));
-  const after = new Set(observed.map((o) => `${o.txid}:${o.vout}`));
-  for (const o of observed) {
-    if (!before.has(`${o.txid}:${o.vout}`)) {
-      const note = o.old ? ' (older than the payment: not counted)' : o.late ? ' (late)' : '';
-      events.push({
-        at: now,
-        type: 'output_seen',
-        cause: `${o.txid}:${o.vout} pays ${o.valueSats} sats${note}`,
-      });
-    }
-  }
-  if (observed.some((o) => o.old === true)) flagReview(OLD_FUNDS_REASON);
-  if (!next.watching && outputs.some((o) => !before.has(`${o.txid}:${o.vout}`))) {
-    // New money on a payment no longer watched (the block scan finds any old address): its
-    // confirmations are followed again until it is deep enough.
-    next.watching = true;
-    events.push({ at: now, type: 'reopened', cause: 'new money arrived; watched again' });
-  }
-  for (const o of current.outputs) {
-    if (!after.has(`${o.txid}:${o.vout}`)) {
-      events.push({
-        at: now,
-        type: 'output_dropped',
-        cause: `${o.txid}:${o.vout} (${o.valueSats} sats) disappeared: replaced, double-spent or reorged out`,
-      });
-    }
-  }
-
-  if (current.credit) {
-    // Credited: money never goes back automatically. Losing credited funds needs a human.
-    if (confirmedSats < current.credit.basisSats) {
-      flagReview('a reorg or double spend removed funds of a credited payment');
-    }
-  } else {
-    let status: PaymentStatus;
-    let creditNow = false;
-    const usesLateMoney = confirmedSats >= threshold && onTimeConfirmed < threshold;
-    // Money first seen after the monitoring window (a block scan finds any old address) is
-    // never credited automatically, whatever the late-payment policy.
-    const windowEnd = terms.expiresAt.getTime() + policy.expiryGraceMs + policy.monitoringMs;
-    const beyondWindow = outputs.some((o) => o.late && o.firstSeenAt.getTime() > windowEnd);
-    if (confirmedSats >= threshold) {
-      if (usesLateMoney && beyondWindow) {
-        status = onTimeReceived > 0 ? 'underpaid' : 'expired';
-        flagReview('money arrived after the monitoring window; awaits review');
-      } else if (usesLateMoney && policy.latePayments === 'review') {
-        status = onTimeReceived > 0 ? 'underpaid' : 'expired';
-        flagReview('late payment awaits review (latePayments: review)');
-      } else {
-        status = 'confirmed';
-        creditNow = true;
-      }
-    } else if (receivedSats === 0) {
-      status = expired ? 'expired' : 'pending';
-    } else if (!expired || onTimeReceived >= threshold) {
-      status = 'confirming';
-    } else {
-      status = onTimeReceived > 0 ? 'underpaid' : 'expired';
-      // Proportional mode credits what arrived in time, once all of it is confirmed.
-      const allCounted = outputs.every((o) => outputCounts(o, required, tipHeight));
-      if (
-        policy.creditMode === 'proportional' &&
-        allCounted &&
-        onTimeConfirmed > 0 &&
-        !outputs.some((o) => o.late)
-      ) {
-        creditNow = creditsFor(terms, confirmedSats, 'proportional') > 0;
-      }
-    }
-    if (beyondWindow) flagReview('money arrived after the monitoring window; awaits review');
-    if (outputs.some((o) => o.late) && !current.late) {
-      next.late = true;
-      webhooks.push('payment.late');
-      events.push({ at: now, type: 'late', cause: 'money arrived after the payment expired' });
-    }
-    if (status !== current.status) {
-      next.status = status;
-      events.push({
-        at: now,
-        type: 'status',
-        from: current.status,
-        to: status,
-        cause: describeStatusChange(status, next, terms),
-      });
-      const hook = webhookFor(status);
-      if (hook) webhooks.push(hook);
-    }
-    if (creditNow) {
-      next.credit = {
-        state: 'due',
-        credits: creditsFor(terms, confirmedSats, policy.creditMode),
-        basisSats: confirmedSats,
-        dueAt: now,
-      };
-      events.push({
-        at: now,
-        type: 'credit_due',
-        cause: `${next.credit.credits} credits for ${confirmedSats} confirmed sats`,
-      });
-    } else if (
-      next.watching &&
-      windowOver &&
-      outputs.every((o) => outputCounts(o, required, tipHeight))
-    ) {
-      // Past the monitoring window with nothing in flight: stop polling this address.
-      next.watching = false;
-      events.push({ at: now, type: 'closed', cause: 'monitoring window over' });
-    }
-  }
-
-  // Credited and buried deep enough: reorgs that deep are not worth polling for.
-  const settled =
-    outputs.length > 0 &&
-    observed.every((o) => confirmationsOf(o, tipHeight) >= policy.settledConfirmations);
-  // Old funds need a human but no more polling: they cannot change what was credited.
-  const reviewKeepsWatching =
-    next.needsReview && next.reviewReasons.some((r) => r !== OLD_FUNDS_REASON);
-  if (next.credit && settled && !reviewKeepsWatching && next.watching) {
-    next.watching = false;
-    events.push({
-      at: now,
-      type: 'settled',
-      cause: `${policy.settledConfirmations}+ confirmations; no longer watched`,
-    });
-  }
-
-  const changed =
-    events.length > 0 ||
-    next.status !== current.status ||
-    next.confirmations !== current.confirmations ||
-    next.confirmedSats !== current.confirmedSats ||
-    next.watching !== current.watching ||
-    JSON.stringify(next.outputs) !== JSON.stringify(current.outputs);
-  return { next, events, webhooks, changed };
+  recordOutputChanges(draft, current, f);
+  if (current.credit) guardCredited(draft, current.credit, f);
+  else progressUncredited(draft, terms, current, f, policy);
+  settleIfDeep(draft, f, obs.tipHeight, policy);
+  const { next, events, webhooks } = draft;
+  return { next, events, webhooks, changed: hasChanged(current, next, events) };
 }

@@ -1,22 +1,17 @@
 /**
  * What a sweep does to a payment, as plain functions like the state machine: a payment and what
  * happened in, the change (fields, events, webhooks) out, or null when there is nothing to
- * record. Every function is idempotent: recording the same sweep twice (after a crash, by two
+ * record (the `PaymentChange` every transition returns). Every function is idempotent: recording the same sweep twice (after a crash, by two
  * replicas) changes nothing the second time, which is what the forwarder's recovery relies on.
  *
  *   confirmed (credited) ──first sweep broadcast──▶ forwarded  (webhook payment.forwarded)
  *   underpaid/expired, window closed ──swept──▶ same status, sweptUnpaid  (payment.swept_unpaid)
  */
-import type { OutboxRef, Payment, PaymentEvent } from './payment.js';
-import type { WebhookType } from './state-machine.js';
+import type { Payment } from './payment.js';
+import type { PaymentChange } from './payment-change.js';
+import type { PaymentEvent, PaymentEventType } from './payment-events.js';
 
-export interface PaymentChange {
-  set: Partial<
-    Pick<Payment, 'status' | 'sweepTxid' | 'sweptUnpaid' | 'needsReview' | 'reviewReasons'>
-  >;
-  events: PaymentEvent[];
-  webhooks: WebhookType[];
-}
+export type { PaymentChange } from './payment-change.js';
 
 export type SweepKind = 'forward' | 'unpaid';
 
@@ -36,9 +31,9 @@ export function sweepKindOf(payment: Sweepable): SweepKind | undefined {
   return undefined;
 }
 
-const SWEEP_EVENTS = ['forwarded', 'swept_unpaid', 'sweep_replaced', 'swept'];
+const SWEEP_EVENTS: PaymentEventType[] = ['forwarded', 'swept_unpaid', 'sweep_replaced', 'swept'];
 
-function mentioned(payment: Payment, types: string[], txid: string): boolean {
+function mentioned(payment: Payment, types: PaymentEventType[], txid: string): boolean {
   return payment.events.some((e) => types.includes(e.type) && e.cause.includes(txid));
 }
 
@@ -50,7 +45,7 @@ export function sweepBroadcast(
 ): PaymentChange | null {
   const { txid } = sweep;
   if (mentioned(payment, SWEEP_EVENTS, txid)) return null;
-  const event = (type: string, cause: string, transition = {}): PaymentEvent => ({
+  const event = (type: PaymentEventType, cause: string, transition = {}): PaymentEvent => ({
     at: now,
     type,
     cause,
@@ -60,18 +55,18 @@ export function sweepBroadcast(
   if (recorded && sweep.replacement) {
     // One `forwarded` per payment: the bump is recorded as such; sweepTxid moves on confirmation.
     return {
-      set: {},
+      next: {},
       events: [event('sweep_replaced', `fee bump ${txid} replaces ${payment.sweepTxid ?? '?'}`)],
       webhooks: [],
     };
   }
   if (recorded) {
-    return { set: {}, events: [event('swept', `more coins swept in ${txid}`)], webhooks: [] };
+    return { next: {}, events: [event('swept', `more coins swept in ${txid}`)], webhooks: [] };
   }
   if (payment.credit?.state === 'done') {
     if (payment.status === 'confirmed') {
       return {
-        set: { status: 'forwarded', sweepTxid: txid },
+        next: { status: 'forwarded', sweepTxid: txid },
         events: [
           event('forwarded', `swept to ${sweep.destination} in ${txid}`, {
             from: 'confirmed',
@@ -83,13 +78,13 @@ export function sweepBroadcast(
     }
     // Credited without being `confirmed` (proportional credit of an underpaid payment).
     return {
-      set: { sweepTxid: txid },
+      next: { sweepTxid: txid },
       events: [event('forwarded', `swept to ${sweep.destination} in ${txid}`)],
       webhooks: [],
     };
   }
   return {
-    set: { sweptUnpaid: true, sweepTxid: txid },
+    next: { sweptUnpaid: true, sweepTxid: txid },
     events: [event('swept_unpaid', `unpaid coins swept to ${sweep.destination} in ${txid}`)],
     webhooks: ['payment.swept_unpaid'],
   };
@@ -104,7 +99,7 @@ export function sweepConfirmed(
 ): PaymentChange | null {
   if (mentioned(payment, ['sweep_confirmed'], txid)) return null;
   return {
-    set: { sweepTxid: txid },
+    next: { sweepTxid: txid },
     events: [
       {
         at: now,
@@ -124,13 +119,8 @@ export function sweepNeedsReview(
 ): PaymentChange | null {
   if (payment.reviewReasons.includes(reason)) return null;
   return {
-    set: { needsReview: true, reviewReasons: [...payment.reviewReasons, reason] },
+    next: { needsReview: true, reviewReasons: [...payment.reviewReasons, reason] },
     events: [{ at: now, type: 'needs_review', cause: reason }],
     webhooks: payment.needsReview ? [] : ['payment.needs_review'],
   };
-}
-
-/** Deterministic webhook ids, like the watcher's: the same change can only produce the same event. */
-export function outboxRefsFor(payment: Payment, webhooks: WebhookType[]): OutboxRef[] {
-  return webhooks.map((type) => ({ id: `${payment._id}:${payment.version + 1}:${type}`, type }));
 }

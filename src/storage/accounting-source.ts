@@ -6,7 +6,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import type { IssuedPayment, Payment } from '../payments/payment.js';
-import type { Sweep } from './sweeps.js';
+import type { Sweep } from '../forwarding/sweep.js';
 import { CURSOR_BATCH, inBatches } from './batches.js';
 
 export interface DateRange {

@@ -5,14 +5,16 @@
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKey } from './mongo.js';
 
-export type CounterPurpose = 'receive' | 'cold';
+import type { CounterPurpose, IndexCounter } from '../wallet/index-counter.js';
+
+export type { CounterPurpose };
 
 interface CounterDoc {
   _id: string;
   next: number;
 }
 
-export class AddressCounter {
+export class AddressCounter implements IndexCounter {
   private readonly counters: Collection<CounterDoc>;
 
   constructor(db: Db) {

@@ -8,7 +8,7 @@ export interface MongoHandle {
 export async function connectMongo(
   url: string,
   database: string,
-  options: MongoClientOptions = {},
+  options: ConnectionOptions = {},
 ): Promise<MongoHandle> {
   const client = new MongoClient(url, {
     serverSelectionTimeoutMS: 10_000,
@@ -26,3 +26,12 @@ export function isDuplicateKey(err: unknown, field?: string): boolean {
   if (keyPattern) return field in keyPattern;
   return err.message.includes(field);
 }
+
+/**
+ * An open database, as the composition roots (the daemon, the CLI) hand it to the storage
+ * classes: code outside storage/ passes it along and never queries it.
+ */
+export type Database = Db;
+
+/** Driver options for the connection (tests shorten timeouts), passed through untouched. */
+export type ConnectionOptions = MongoClientOptions;

@@ -1,34 +1,30 @@
 /** The `payments` collection. Uniqueness is enforced by the database, not by checks in code. */
 import type { Collection, Db, Filter } from 'mongodb';
-import type {
-  Derivation,
-  IssuedPayment,
-  OutboxRef,
-  Payment,
-  PaymentEvent,
-  PaymentStatus,
-} from '../payments/payment.js';
-import type { CreditDue, TrackedState } from '../payments/state-machine.js';
-import { type PaymentChange, outboxRefsFor } from '../payments/sweep-recording.js';
-import { type PageCursor, afterCursor } from './cursor.js';
+import type { Derivation, IssuedPayment, Payment } from '../payments/payment.js';
+import type { PaymentChange } from '../payments/payment-change.js';
+import { outboxRefs } from '../payments/payment-events.js';
+import {
+  AddressTakenError,
+  DuplicateIdempotencyKeyError,
+  type PaymentPage,
+  type PaymentSearch,
+  type PaymentStore,
+} from '../payments/payment-store.js';
+import { afterCursor, decodeCursor, nextCursor } from './cursor.js';
 import { isDuplicateKey } from './mongo.js';
 
-export class DuplicateIdempotencyKeyError extends Error {
-  constructor() {
-    super('a payment with this idempotency key exists');
-    this.name = 'DuplicateIdempotencyKeyError';
+export { AddressTakenError, DuplicateIdempotencyKeyError };
+
+/** A payment kept changing under a writer: the change is retried later (next cycle, or by the caller). */
+export class PaymentChangeConflictError extends Error {
+  constructor(readonly paymentId: string) {
+    super(`payment ${paymentId} kept changing while a change was applied to it`);
+    this.name = 'PaymentChangeConflictError';
   }
 }
 
-export class AddressTakenError extends Error {
-  constructor(readonly address: string) {
-    super(`address ${address} is already used by another payment`);
-    this.name = 'AddressTakenError';
-  }
-}
-
-export class PaymentRepository {
-  readonly collection: Collection<Payment>;
+export class PaymentRepository implements PaymentStore {
+  private readonly collection: Collection<Payment>;
 
   constructor(db: Db) {
     this.collection = db.collection<Payment>('payments');
@@ -117,15 +113,29 @@ export class PaymentRepository {
     return res.deletedCount === 1;
   }
 
-  async listByUser(userId: string, limit: number, cursor?: PageCursor): Promise<IssuedPayment[]> {
+  async listByUser(userId: string, limit: number, cursor?: string): Promise<PaymentPage> {
     const filter: Filter<Payment> = { userId, address: { $exists: true } };
-    if (cursor) Object.assign(filter, afterCursor(cursor));
-    const docs = await this.collection
+    if (cursor !== undefined) Object.assign(filter, afterCursor(decodeCursor(cursor)));
+    const items = (await this.collection
       .find(filter)
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
-      .toArray();
-    return docs as IssuedPayment[];
+      .toArray()) as IssuedPayment[];
+    return { items, nextCursor: nextCursor(items, limit) };
+  }
+
+  /**
+   * Every issued payment's address and network (or those created since `createdSince`),
+   * streamed in large batches: the watcher's in-memory set of issued addresses.
+   */
+  issuedAddresses(createdSince?: Date): AsyncIterable<Pick<Payment, 'address' | 'network'>> {
+    const filter = createdSince
+      ? { createdAt: { $gte: createdSince }, address: { $exists: true } }
+      : { address: { $exists: true } };
+    return this.collection.find(filter, {
+      projection: { _id: 0, address: 1, network: 1 },
+      batchSize: 10_000,
+    }) as AsyncIterable<Pick<Payment, 'address' | 'network'>>;
   }
 
   /** Payments the watcher still polls. */
@@ -252,52 +262,42 @@ export class PaymentRepository {
   }
 
   /**
-   * Writes a new tracked state if nobody wrote since `version` was read. Returns the updated
-   * payment, or null when another writer (a replica, an admin) got there first.
+   * Writes a transition's change (see payments/payment-change.ts) if nobody wrote since
+   * `payment.version` was read, with the outbox entries of its webhooks. Returns the updated
+   * payment, or null when another writer (a replica, an admin, a sweep) got there first.
    */
-  applyTrackedState(
-    payment: Payment,
-    next: TrackedState,
-    events: PaymentEvent[],
-    outbox: OutboxRef[],
-    now: Date,
-    evaluatedHeight?: number,
-  ): Promise<Payment | null> {
+  applyChange(payment: Payment, change: PaymentChange): Promise<Payment | null> {
     return this.collection.findOneAndUpdate(
       { _id: payment._id, version: payment.version },
       {
-        $set: {
-          ...next,
-          version: payment.version + 1,
-          lastCheckedAt: now,
-          ...(evaluatedHeight !== undefined && { evaluatedHeight }),
+        $set: { ...change.next, version: payment.version + 1 },
+        $push: {
+          events: { $each: change.events },
+          outbox: { $each: outboxRefs(payment, change.webhooks) },
         },
-        $push: { events: { $each: events }, outbox: { $each: outbox } },
       },
       { returnDocument: 'after' },
     );
   }
 
-  /** An admin's forced confirmation: only for a payment not credited yet. */
-  forceConfirm(
-    payment: Payment,
-    credit: CreditDue,
-    event: PaymentEvent,
-    outbox: OutboxRef[],
-  ): Promise<Payment | null> {
-    return this.collection.findOneAndUpdate(
-      { _id: payment._id, version: payment.version, credit: { $exists: false } },
-      {
-        $set: {
-          status: 'confirmed' as PaymentStatus,
-          manual: true,
-          credit,
-          version: payment.version + 1,
-        },
-        $push: { events: event, outbox: { $each: outbox } },
-      },
-      { returnDocument: 'after' },
-    );
+  /**
+   * Reads the payment, asks `decide` for the change to make and applies it guarded on the
+   * version; after a lost race `decide` is asked again on the fresh payment. `decide` returning
+   * null means nothing (more) to change.
+   */
+  async applyDecided(
+    id: string,
+    decide: (payment: Payment) => PaymentChange | null,
+    attempts = 10,
+  ): Promise<'changed' | 'unchanged' | 'missing'> {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const payment = await this.findById(id);
+      if (!payment) return 'missing';
+      const change = decide(payment);
+      if (!change) return 'unchanged';
+      if (await this.applyChange(payment, change)) return 'changed';
+    }
+    throw new PaymentChangeConflictError(id);
   }
 
   /** Payments with a credit recorded but not yet applied (all, or just `id`). */
@@ -305,19 +305,6 @@ export class PaymentRepository {
     return this.collection
       .find({ 'credit.state': 'due', ...(id !== undefined && { _id: id }) })
       .toArray();
-  }
-
-  /** Marks a due credit done; false if it was already done (by a replica or an admin). */
-  async markCreditDone(id: string, entryId: string, now: Date): Promise<boolean> {
-    const result = await this.collection.updateOne(
-      { _id: id, 'credit.state': 'due' },
-      {
-        $set: { 'credit.state': 'done', 'credit.doneAt': now, 'credit.entryId': entryId },
-        $inc: { version: 1 },
-        $push: { events: { at: now, type: 'credited', cause: `ledger entry ${entryId}` } },
-      },
-    );
-    return result.modifiedCount === 1;
   }
 
   /** Payments with webhook events still to copy into the outbox (all, or just `id`). */
@@ -332,20 +319,7 @@ export class PaymentRepository {
   }
 
   /** Admin listing: filters, newest first, at most `limit`. */
-  async search(
-    filter: {
-      status?: PaymentStatus;
-      userId?: string;
-      from?: Date;
-      to?: Date;
-      late?: boolean;
-      needsReview?: boolean;
-      manual?: boolean;
-      overpaid?: boolean;
-    },
-    limit: number,
-    cursor?: PageCursor,
-  ): Promise<IssuedPayment[]> {
+  async search(filter: PaymentSearch, limit: number, cursor?: string): Promise<PaymentPage> {
     const query: Filter<Payment> = { address: { $exists: true } };
     if (filter.status) query.status = filter.status;
     if (filter.userId) query.userId = filter.userId;
@@ -359,13 +333,13 @@ export class PaymentRepository {
     if (filter.needsReview !== undefined) query.needsReview = filter.needsReview;
     if (filter.manual !== undefined) query.manual = filter.manual;
     if (filter.overpaid !== undefined) query.overpaidSats = filter.overpaid ? { $gt: 0 } : 0;
-    if (cursor) Object.assign(query, afterCursor(cursor));
-    const docs = await this.collection
+    if (cursor !== undefined) Object.assign(query, afterCursor(decodeCursor(cursor)));
+    const items = (await this.collection
       .find(query)
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
-      .toArray();
-    return docs as IssuedPayment[];
+      .toArray()) as IssuedPayment[];
+    return { items, nextCursor: nextCursor(items, limit) };
   }
 
   /** Payments that have (or may still get) outputs to sweep. */
@@ -395,31 +369,13 @@ export class PaymentRepository {
   }
 
   /**
-   * Applies what a sweep did to a payment (see payments/sweep-recording.ts), guarded on the
-   * version like the watcher's writes; `decide` is asked again after a lost race, and null
-   * means nothing (more) to record. False if the payment does not exist.
+   * What a sweep did to a payment (see payments/sweep-recording.ts). False if the payment does
+   * not exist. The forwarder's name for `applyDecided`, kept until forwarding calls that.
    */
   async applySweepChange(
     id: string,
     decide: (payment: Payment) => PaymentChange | null,
   ): Promise<boolean> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const payment = await this.findById(id);
-      if (!payment) return false;
-      const change = decide(payment);
-      if (!change) return true;
-      const result = await this.collection.updateOne(
-        { _id: id, version: payment.version },
-        {
-          $set: { ...change.set, version: payment.version + 1 },
-          $push: {
-            events: { $each: change.events },
-            outbox: { $each: outboxRefsFor(payment, change.webhooks) },
-          },
-        },
-      );
-      if (result.modifiedCount === 1) return true;
-    }
-    throw new Error(`payment ${id} kept changing while a sweep was recorded on it`);
+    return (await this.applyDecided(id, decide)) !== 'missing';
   }
 }

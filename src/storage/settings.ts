@@ -3,17 +3,12 @@
  * checks at every later start (today: the fingerprint of the cold destination).
  */
 import type { Collection, Db } from 'mongodb';
+import type { PinnedSetting, PinnedSettings } from '../forwarding/cold-destination.js';
 import { isDuplicateKey } from './mongo.js';
 
-export interface PinnedSetting {
-  _id: string;
-  value: string;
-  pinnedAt: Date;
-  /** The value it replaced, when an operator accepted a change. */
-  previous?: string;
-}
+export type { PinnedSetting };
 
-export class SettingsRepository {
+export class SettingsRepository implements PinnedSettings {
   private readonly settings: Collection<PinnedSetting>;
 
   constructor(db: Db) {

@@ -5,69 +5,16 @@
  * either nothing broadcastable or exactly the transaction to (re)broadcast.
  */
 import type { Collection, Db, Filter } from 'mongodb';
-import type { ScriptType } from '../wallet/extended-key.js';
+import { outpointKey } from '../chain/outpoint.js';
+import {
+  type Sweep,
+  type SweepInputRecord,
+  type SweepState,
+  checkTransition,
+} from '../forwarding/sweep.js';
+import type { SweepStore } from '../forwarding/sweep-store.js';
 import { afterCursor, decodeCursor, nextCursor } from './cursor.js';
 import { isDuplicateKey } from './mongo.js';
-
-export const SWEEP_STATES = [
-  'building',
-  'awaiting_signature',
-  'signed',
-  'broadcast',
-  'confirmed',
-  'replaced',
-  'rejected',
-  'abandoned',
-] as const;
-export type SweepState = (typeof SWEEP_STATES)[number];
-
-export interface SweepInputRecord {
-  paymentId: string;
-  txid: string;
-  vout: number;
-  valueSats: number;
-  scriptType: ScriptType;
-  index: number;
-}
-
-export interface SweepEvent {
-  at: Date;
-  type: string;
-  cause: string;
-}
-
-export interface Sweep {
-  _id: string;
-  state: SweepState;
-  mode: 'sign' | 'psbt';
-  inputs: SweepInputRecord[];
-  destination: string;
-  /** Index of the destination in the cold xpub, when there is one. */
-  destinationIndex?: number;
-  feeRate: number;
-  vsize: number;
-  feeSats: number;
-  valueOutSats: number;
-  /** Unsigned PSBT (base64), in psbt mode. */
-  psbt?: string;
-  /** The signed transaction, stored before any broadcast. */
-  hex?: string;
-  txid?: string;
-  broadcastAt?: Date;
-  broadcastHeight?: number;
-  confirmedHeight?: number;
-  confirmedBlockHash?: string;
-  bumpOf?: string;
-  replacedBy?: string;
-  error?: string;
-  /** Set false when abandoned, true once its claims are released (a crash may come between). */
-  claimsReleased?: boolean;
-  /** When its broadcast was recorded on its payments (absent: still to do, e.g. after a crash). */
-  recordedAt?: Date;
-  createdAt: Date;
-  updatedAt: Date;
-  events: SweepEvent[];
-}
 
 interface Claim {
   _id: string;
@@ -75,9 +22,7 @@ interface Claim {
   paymentId: string;
 }
 
-export const outpointKey = (o: { txid: string; vout: number }) => `${o.txid}:${o.vout}`;
-
-export class SweepRepository {
+export class SweepRepository implements SweepStore {
   readonly sweeps: Collection<Sweep>;
   private readonly claims: Collection<Claim>;
 
@@ -229,17 +174,21 @@ export class SweepRepository {
     await this.claims.updateMany({ sweepId: fromSweepId }, { $set: { sweepId: toSweepId } });
   }
 
-  /** Moves a sweep from one of `from` to `to`, setting `set`; false if it was not in `from`. */
+  /**
+   * Moves a sweep from one of `from` to `to`, setting `set`; false if it was not in `from`.
+   * The table check comes first: a move it refuses throws and writes nothing.
+   */
   async transition(
     id: string,
-    from: SweepState[],
+    from: readonly SweepState[],
     to: SweepState,
     set: Partial<Sweep>,
     cause: string,
   ): Promise<boolean> {
+    checkTransition(from, to);
     const at = this.now();
     const result = await this.sweeps.updateOne(
-      { _id: id, state: { $in: from } },
+      { _id: id, state: { $in: [...from] } },
       { $set: { ...set, state: to, updatedAt: at }, $push: { events: { at, type: to, cause } } },
     );
     return result.modifiedCount === 1;

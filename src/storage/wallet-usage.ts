@@ -4,9 +4,10 @@
  * straight from MongoDB, safe beside a running daemon; the wallet CLI and the metrics use it.
  */
 import type { Collection, Db } from 'mongodb';
+import { outpointKey } from '../chain/outpoint.js';
 import type { IssuedPayment, Payment } from '../payments/payment.js';
 import { AddressCounter } from './address-counter.js';
-import { SweepRepository, outpointKey } from './sweeps.js';
+import { SweepRepository } from './sweeps.js';
 
 /** One receive address that still holds coins, as far as the payments know. */
 export interface HotAddress {
@@ -72,6 +73,17 @@ export class WalletUsage {
       }
     }
     if (batch.length > 0) yield* await this.unswept(batch);
+  }
+
+  /** When the account's first payment was created (undefined before the first). */
+  async firstPaymentAt(accountFingerprint: string): Promise<Date | undefined> {
+    const first = await this.payments
+      .find({ 'derivation.accountFingerprint': accountFingerprint })
+      .project<{ createdAt: Date }>({ createdAt: 1 })
+      .sort({ createdAt: 1 })
+      .limit(1)
+      .next();
+    return first?.createdAt;
   }
 
   /** The sum of hotAddresses() in sats. */

@@ -12,18 +12,26 @@
  * - Every change of holder increments a fencing counter stored with the lease (`fence`), so a
  *   write can be tied to the leadership term it was made in.
  */
-import type { Collection, Db } from 'mongodb';
-import { isDuplicateKey } from '../storage/mongo.js';
 
 /** The shortest lease accepted: renewed every 2 s, valid locally for 4 s after each renewal. */
 export const MIN_LEASE_SECONDS = 6;
 
-interface LeaseDoc {
-  _id: string;
+/** A lease as stored: its holder, expiry and fencing counter. */
+export interface LeaseRecord {
   holder: string;
   expiresAt: Date;
   /** Incremented on every change of holder. */
   fence?: number;
+}
+
+/** Where leases are kept (storage/leases.ts): single-document guarded writes. */
+export interface LeaseRecords {
+  find(name: string): Promise<LeaseRecord | null>;
+  /** Extends the lease if `holder` holds it (even expired); null if not. */
+  extend(name: string, holder: string, expiresAt: Date): Promise<LeaseRecord | null>;
+  /** Takes the lease if free or expired at `now`, incrementing the fence; null if held. */
+  take(name: string, holder: string, expiresAt: Date, now: Date): Promise<LeaseRecord | null>;
+  release(name: string, holder: string): Promise<void>;
 }
 
 export interface LeaseState {
@@ -39,7 +47,6 @@ export interface LeaseLog {
 }
 
 export class Lease {
-  private readonly leases: Collection<LeaseDoc>;
   /** Local view: the lease is ours until this instant (0: not ours). */
   private heldUntil = 0;
   private currentFence: number | undefined;
@@ -48,15 +55,13 @@ export class Lease {
   private heartbeatUsers = 0;
 
   constructor(
-    db: Db,
+    private readonly leases: LeaseRecords,
     private readonly name: string,
     readonly holder: string,
     private readonly ttlMs: number,
     private readonly now: () => Date = () => new Date(),
     private readonly log?: LeaseLog,
-  ) {
-    this.leases = db.collection<LeaseDoc>('leases');
-  }
+  ) {}
 
   /** How often the heartbeat renews: a third of the lease. */
   get renewEveryMs(): number {
@@ -109,14 +114,11 @@ export class Lease {
 
   async release(): Promise<void> {
     this.heldUntil = 0;
-    await this.leases.updateOne(
-      { _id: this.name, holder: this.holder },
-      { $set: { expiresAt: new Date(0) } },
-    );
+    await this.leases.release(this.name, this.holder);
   }
 
   async state(): Promise<LeaseState> {
-    const doc = await this.leases.findOne({ _id: this.name });
+    const doc = await this.leases.find(this.name);
     const valid = doc !== null && doc.expiresAt > this.now();
     return {
       holder: valid ? doc.holder : null,
@@ -131,24 +133,11 @@ export class Lease {
     const expiresAt = new Date(sentAt + this.ttlMs);
     const wasValid = this.leaseValid();
     // Ours already (even if it ran out meanwhile, nobody took it): extend, same term.
-    const renewed = await this.leases.findOneAndUpdate(
-      { _id: this.name, holder: this.holder },
-      { $set: { expiresAt } },
-      { returnDocument: 'after' },
-    );
+    const renewed = await this.leases.extend(this.name, this.holder, expiresAt);
     if (renewed) return this.held(sentAt, renewed.fence, wasValid);
     // Free or expired: take it, starting a new term.
-    try {
-      const taken = await this.leases.findOneAndUpdate(
-        { _id: this.name, holder: { $ne: this.holder }, expiresAt: { $lte: new Date(sentAt) } },
-        { $set: { holder: this.holder, expiresAt }, $inc: { fence: 1 } },
-        { upsert: true, returnDocument: 'after' },
-      );
-      if (taken?.holder === this.holder) return this.held(sentAt, taken.fence, wasValid);
-    } catch (err) {
-      // The upsert tried to insert because the filter missed: someone else holds a valid lease.
-      if (!isDuplicateKey(err)) throw err;
-    }
+    const taken = await this.leases.take(this.name, this.holder, expiresAt, new Date(sentAt));
+    if (taken?.holder === this.holder) return this.held(sentAt, taken.fence, wasValid);
     if (wasValid) this.log?.warn({ holder: this.holder }, 'watcher lease lost');
     this.heldUntil = 0;
     return false;

@@ -6,17 +6,16 @@
  * re-applied, so an edit is idempotent and never lost to a concurrent writer.
  */
 import type { ChainTransaction } from '../chain/chain-source.js';
-import type { IssuedPayment, OutboxRef, Payment } from '../payments/payment.js';
+import type { IssuedPayment, Payment } from '../payments/payment.js';
 import {
   type PaidOutput,
   type PaymentTerms,
   type Policy,
   type TrackedState,
-  type WebhookType,
   evaluatePayment,
 } from '../payments/state-machine.js';
-import type { PaymentRepository } from '../storage/payments.js';
-import type { WatcherLog } from './payment-watcher.js';
+import type { PaymentStore } from '../payments/payment-store.js';
+import type { WatcherLog } from './watcher-log.js';
 
 /** An output as the chain shows it now; `firstSeenAt` and `late` are kept from the stored one. */
 export interface ObservedOutput {
@@ -74,13 +73,6 @@ export function termsOf(payment: IssuedPayment): PaymentTerms {
   };
 }
 
-export function outboxRefs(payment: Payment, types: WebhookType[]): OutboxRef[] {
-  // Deterministic ids: the same transition can only ever produce the same event.
-  return types.map((type) => ({ id: `${payment._id}:${payment.version + 1}:${type}`, type }));
-}
-
-export const outpointKey = (o: { txid: string; vout: number }) => `${o.txid}:${o.vout}`;
-
 function parseOutpoint(key: string): { txid: string; vout: number } {
   const at = key.lastIndexOf(':');
   return { txid: key.slice(0, at), vout: Number(key.slice(at + 1)) };
@@ -123,7 +115,7 @@ export interface UpdateOptions {
 }
 
 export interface PaymentUpdaterDeps {
-  repo: PaymentRepository;
+  repo: PaymentStore;
   policy: Policy;
   log: WatcherLog;
   now: () => Date;
@@ -174,14 +166,12 @@ export class PaymentUpdater {
     );
     if (!evaluation.changed && (!options.force || payment.evaluatedHeight === tipHeight))
       return 'unchanged';
-    const updated = await this.deps.repo.applyTrackedState(
-      payment,
-      evaluation.next,
-      evaluation.events,
-      outboxRefs(payment, evaluation.webhooks),
-      now,
-      tipHeight,
-    );
+    const { next, events, webhooks } = evaluation;
+    const updated = await this.deps.repo.applyChange(payment, {
+      next: { ...next, lastCheckedAt: now, evaluatedHeight: tipHeight },
+      events,
+      webhooks,
+    });
     if (!updated) return 'conflict';
     for (const event of evaluation.events) {
       this.deps.log.info(

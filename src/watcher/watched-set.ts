@@ -11,7 +11,6 @@
  */
 import { createHash } from 'node:crypto';
 import * as bitcoin from 'bitcoinjs-lib';
-import type { Collection } from 'mongodb';
 import type { Payment } from '../payments/payment.js';
 import { BITCOIN_NETWORKS, type NetworkName } from '../wallet/networks.js';
 
@@ -19,6 +18,12 @@ import { BITCOIN_NETWORKS, type NetworkName } from '../wallet/networks.js';
 export const REFRESH_OVERLAP_MS = 10 * 60_000;
 
 type AddressDoc = Pick<Payment, 'address' | 'network'>;
+
+/** Where the issued addresses are read (storage/payments.ts). */
+export interface IssuedAddresses {
+  /** Every issued payment's address and network, or those created since `createdSince`. */
+  issuedAddresses(createdSince?: Date): AsyncIterable<AddressDoc>;
+}
 
 /** 48 bits of SHA-256 of a scriptPubKey, as a number (exact in a double). */
 export function scriptKey(script: Uint8Array): number {
@@ -44,7 +49,7 @@ export class WatchedSet {
   private readonly keys = new Set<number>();
   private lastLoad: Date | undefined;
 
-  constructor(private readonly payments: Collection<Payment>) {}
+  constructor(private readonly payments: IssuedAddresses) {}
 
   get size(): number {
     return this.keys.size;
@@ -65,18 +70,9 @@ export class WatchedSet {
    * the overlap). `now` is read before the query, so nothing created during it is skipped next time.
    */
   async refresh(now: Date): Promise<number> {
-    const filter = this.lastLoad
-      ? {
-          createdAt: { $gte: new Date(this.lastLoad.getTime() - REFRESH_OVERLAP_MS) },
-          address: { $exists: true },
-        }
-      : { address: { $exists: true } };
-    const cursor = this.payments.find(filter, {
-      projection: { _id: 0, address: 1, network: 1 },
-      batchSize: 10_000,
-    });
+    const since = this.lastLoad && new Date(this.lastLoad.getTime() - REFRESH_OVERLAP_MS);
     const before = this.keys.size;
-    for await (const doc of cursor as AsyncIterable<AddressDoc>) {
+    for await (const doc of this.payments.issuedAddresses(since)) {
       if (doc.address !== undefined) this.add(doc.address, doc.network);
     }
     this.lastLoad = now;

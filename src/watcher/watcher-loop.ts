@@ -7,13 +7,18 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { cronEvery } from './cron-interval.js';
 import type { Lease } from './lease.js';
-import type { CycleReport, PaymentWatcher, WatcherLog } from './payment-watcher.js';
+import type { WebhookDispatcher } from '../webhooks/dispatcher.js';
+import type { CycleReport } from './cycle-report.js';
+import type { PaymentWatcher } from './payment-watcher.js';
+import type { WatcherLog } from './watcher-log.js';
 
 export { cronEvery } from './cron-interval.js';
 
 export interface WatcherLoopHooks {
   /** A scheduled tick found the previous cycle still running and was skipped. Must not throw. */
   onTickSkipped?: () => void;
+  /** Sends due webhooks on the loop's schedule; absent when no webhook URL is configured. */
+  dispatcher?: Pick<WebhookDispatcher, 'deliverDue'>;
 }
 
 export class WatcherLoop {
@@ -82,9 +87,15 @@ export class WatcherLoop {
     void this.tick(); // first cycle at once, not after a full interval
   }
 
+  /**
+   * Sends due webhooks. Not part of the cycle, so a slow receiver never delays crediting; every
+   * replica runs it (claims are atomic), leader or not.
+   */
   deliverWebhooks(): Promise<void> {
-    this.delivering ??= this.watcher
-      .deliverWebhooks()
+    const { dispatcher } = this.hooks;
+    if (!dispatcher) return Promise.resolve();
+    this.delivering ??= dispatcher
+      .deliverDue()
       .then(
         () => undefined,
         (err: unknown) => {

@@ -54,8 +54,18 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** Writing an event to the outbox (idempotent by id: false if it was already there). */
+export interface OutboxWriter {
+  enqueue(event: {
+    id: string;
+    type: WebhookEventType;
+    paymentId?: string;
+    data: unknown;
+  }): Promise<boolean>;
+}
+
 /** The outbox as the configured URL's dispatcher and the fan-out use it. */
-export interface OutboxQueue {
+export interface OutboxQueue extends OutboxWriter {
   claimDue(lockMs: number): Promise<WebhookEvent | null>;
   recordAttempt(claim: WebhookEvent, outcome: AttemptOutcome): Promise<boolean>;
   awaitingFanout(limit: number): Promise<WebhookEvent[]>;

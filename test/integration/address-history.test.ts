@@ -6,8 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SweepInput, planSweep } from '../../src/forwarding/sweep-tx.js';
-import { buildSweepPsbt, signSweep } from '../../src/forwarding/sweep-tx.js';
+import { type SweepInput, planSweep } from '../../src/forwarding/tx/plan.js';
+import { buildSweepPsbt } from '../../src/forwarding/tx/psbt.js';
+import { signSweep } from '../../src/forwarding/tx/sign.js';
 import type { Payment } from '../../src/payments/payment.js';
 import { ChainStateStore } from '../../src/storage/chain-state.js';
 import { EsploraChainSource } from '../../src/chain/esplora.js';
@@ -162,7 +163,9 @@ describe('issuing addresses', () => {
     const skipped = logs.find('receive address already has chain history; index skipped');
     expect(skipped.map((r) => r.index)).toEqual([next, next + 1]);
     for (const c of coins)
-      expect(await d.repo.collection.countDocuments({ address: c.address })).toBe(0);
+      expect(
+        await d.mongo.db.collection<Payment>('payments').countDocuments({ address: c.address }),
+      ).toBe(0);
   });
 
   it("stamps creations with the block scan's height, asking the chain for no tip", async () => {
@@ -185,7 +188,7 @@ describe('issuing addresses', () => {
 
   it('answers 503 in the error shape and writes nothing while the chain cannot be asked', async () => {
     const before = await d.counter.peek(d.wallet.accountFingerprint);
-    const paymentsBefore = await d.repo.collection.countDocuments();
+    const paymentsBefore = await d.mongo.db.collection<Payment>('payments').countDocuments();
     await lab.faults(profile, { rate5xx: 1, pathPattern: '^/address/' });
     const res = await d.app.inject({
       method: 'POST',
@@ -199,7 +202,7 @@ describe('issuing addresses', () => {
       message: expect.any(String) as unknown,
     });
     expect(res.headers['retry-after']).toBeDefined();
-    expect(await d.repo.collection.countDocuments()).toBe(paymentsBefore);
+    expect(await d.mongo.db.collection<Payment>('payments').countDocuments()).toBe(paymentsBefore);
     // The index allocated for the check was given back: no gap in the wallet.
     expect(await d.counter.peek(d.wallet.accountFingerprint)).toBe(before);
 
@@ -244,7 +247,9 @@ describe('money older than the payment', () => {
     await lab.pay(p.address, 25_000);
     await lab.mine(3);
     const createdAtHeight = (await lab.tipHeight()) + 1;
-    await d.repo.collection.updateOne({ _id: p.id }, { $set: { createdAtHeight } });
+    await d.mongo.db
+      .collection<Payment>('payments')
+      .updateOne({ _id: p.id }, { $set: { createdAtHeight } });
 
     await d.watcher.runCycle();
     await lab.mine(3);

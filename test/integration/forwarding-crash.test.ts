@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Failpoint, SWEEP_FAILPOINTS } from '../../src/forwarding/failpoints.js';
 import { auditCoins } from '../../src/forwarding/coin-audit.js';
 import type { Payment } from '../../src/payments/payment.js';
-import type { Sweep } from '../../src/storage/sweeps.js';
+import type { Sweep } from '../../src/forwarding/sweep.js';
 import { LabClient } from '../lab/client.js';
 import { type TestDaemon, startReplica, stopTestDaemon } from '../support/daemon.js';
 import {
@@ -208,7 +208,7 @@ describe('a sweep left building by a process that died', () => {
       const tip = await lab.tipHeight();
       const [issued] = await d.repo.listWatching();
       await d.watcher.check(issued!, tip);
-      await d.watcher.creditDue();
+      await d.settlement.creditDue();
       const payment = (await d.repo.findById(made[0]!.id))!;
       expect(payment).toMatchObject({ status: 'confirmed', watching: false });
       // What another process that died right after claiming the coins leaves behind.

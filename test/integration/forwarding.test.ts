@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import * as bitcoin from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payment } from '../../src/payments/payment.js';
-import type { Sweep } from '../../src/storage/sweeps.js';
+import type { Sweep } from '../../src/forwarding/sweep.js';
 import { bip32 } from '../../src/wallet/extended-key.js';
 import { BITCOIN_NETWORKS } from '../../src/wallet/networks.js';
 import { LabClient } from '../lab/client.js';
@@ -114,7 +114,7 @@ describe('sweeping in sign mode', () => {
     try {
       await paidPayments(lab, d, [43_000, 44_000]);
       // Credit first, then race only the sweeping step.
-      await d.watcher.creditDue();
+      await d.settlement.creditDue();
       const tip = await lab.tipHeight();
       await Promise.all([
         d.forwarder!.sweepDue(tip, { force: false }),
@@ -364,7 +364,7 @@ describe('secrets in logs and responses', () => {
       await lab.pay(created.address, 55_000);
       await lab.mine(3);
       await d.watcher.runCycle();
-      await d.watcher.deliverWebhooks();
+      await d.loop.deliverWebhooks();
       await lab.mine(1);
       await d.watcher.runCycle();
       expect((await sweeps(d))[0]?.state).toBe('confirmed');

@@ -402,7 +402,7 @@ describe('webhook secret rotation', () => {
         paymentId: 'pay_rot',
         data: { payment: { id: 'pay_rot' } },
       });
-      expect(await d.watcher.deliverWebhooks()).toMatchObject({ delivered: 1 });
+      expect(await d.dispatcher?.deliverDue()).toMatchObject({ delivered: 1 });
       const [request] = stub.requests;
       const header = String(request?.headers['satwatch-signature']);
       const now = Math.floor(Date.now() / 1000);

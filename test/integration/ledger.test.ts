@@ -7,12 +7,12 @@ import { type Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   InsufficientBalanceError,
-  Ledger,
   LedgerConflictError,
   type LedgerEntry,
   type LedgerOp,
   type UserDoc,
 } from '../../src/ledger/ledger.js';
+import { Ledger } from '../../src/storage/ledger.js';
 import { LabClient } from '../lab/client.js';
 
 const databaseName = `ledger_${randomBytes(6).toString('hex')}`;

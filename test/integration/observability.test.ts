@@ -13,7 +13,7 @@ import { register as globalRegistry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EsploraChainSource } from '../../src/chain/esplora.js';
 import type { ReadinessReport } from '../../src/observability/readiness.js';
-import type { Sweep } from '../../src/storage/sweeps.js';
+import type { Sweep } from '../../src/forwarding/sweep.js';
 import { LabClient } from '../lab/client.js';
 import { ensureMongoClasspath } from '../lab/install.js';
 import { freshKey } from '../lab/keys.js';

@@ -16,7 +16,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WalletGaps } from '../../src/cli/wallet.js';
 import type { Payment } from '../../src/payments/payment.js';
-import type { Sweep } from '../../src/storage/sweeps.js';
+import type { Sweep } from '../../src/forwarding/sweep.js';
 import type { ImportDescriptorRequest } from '../../src/wallet/watch-only-export.js';
 import { bip32 } from '../../src/wallet/extended-key.js';
 import { BITCOIN_NETWORKS } from '../../src/wallet/networks.js';

@@ -1,6 +1,6 @@
 /**
  * Sweeps against real consensus: a wallet made here receives lab payments at its receive
- * addresses, and btcd (--rejectnonstd) must accept the sweeps src/forwarding/sweep-tx.ts signs,
+ * addresses, and btcd (--rejectnonstd) must accept the sweeps src/forwarding/tx/ signs,
  * and their BIP125 replacements.
  */
 import * as bitcoin from 'bitcoinjs-lib';
@@ -8,13 +8,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type SweepInput,
   type SweepPlan,
-  acceptSignedSweep,
-  buildSweepPsbt,
-  dustThreshold,
   planReplacement,
   planSweep,
-  signSweep,
-} from '../../src/forwarding/sweep-tx.js';
+} from '../../src/forwarding/tx/plan.js';
+import { buildSweepPsbt } from '../../src/forwarding/tx/psbt.js';
+import { signSweep } from '../../src/forwarding/tx/sign.js';
+import { dustThreshold } from '../../src/forwarding/tx/size.js';
+import { acceptSignedSweep } from '../../src/forwarding/tx/verify.js';
 import type { ScriptType } from '../../src/wallet/extended-key.js';
 import { LabClient } from '../lab/client.js';
 import { freshKey, voutPaying } from '../lab/keys.js';

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyVerifier, hashApiKey, newApiKey } from '../../src/api/auth.js';
 import { prepareApi } from '../../src/api/prepare.js';
 import { debitRequestHash, usersRoutes } from '../../src/api/users-routes.js';
-import { Ledger, type LedgerEntry } from '../../src/ledger/ledger.js';
+import type { LedgerEntry } from '../../src/ledger/ledger.js';
+import { Ledger } from '../../src/storage/ledger.js';
 import { LabClient } from '../lab/client.js';
 
 const merchantKey = newApiKey();

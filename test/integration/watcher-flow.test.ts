@@ -87,7 +87,7 @@ async function ledger(userId: string) {
 async function cycle(): Promise<CycleReport> {
   const report = await d.watcher.runCycle();
   expect(report.errors).toBe(0);
-  await d.watcher.deliverWebhooks();
+  await d.loop.deliverWebhooks();
   return report;
 }
 

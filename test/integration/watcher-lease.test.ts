@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, policyFrom } from '../../src/daemon.js';
 import { ChainStateStore } from '../../src/storage/chain-state.js';
+import { LeaseRepository } from '../../src/storage/leases.js';
 import { Lease } from '../../src/watcher/lease.js';
 import { PaymentWatcher } from '../../src/watcher/payment-watcher.js';
 import { LabClient } from '../lab/client.js';
@@ -47,8 +48,8 @@ describe('the watcher lease', () => {
     let clock = Date.parse('2026-12-01T00:00:00Z');
     const now = () => new Date(clock);
     const name = `lease-${randomBytes(4).toString('hex')}`;
-    const a = new Lease(d.mongo.db, name, 'replica-a', 9_000, now);
-    const b = new Lease(d.mongo.db, name, 'replica-b', 9_000, now);
+    const a = new Lease(new LeaseRepository(d.mongo.db), name, 'replica-a', 9_000, now);
+    const b = new Lease(new LeaseRepository(d.mongo.db), name, 'replica-b', 9_000, now);
 
     expect(await a.acquire()).toBe(true);
     expect(await b.acquire()).toBe(false);
@@ -90,10 +91,8 @@ describe('the watcher lease', () => {
         mempoolNewPaymentMs: 120_000,
         intervalMs: 30_000,
       },
-      ledger: d.ledger,
-      outbox: d.outbox,
+      settlement: d.settlement,
       policy: policyFrom(d.config),
-      view: { publicUrl: 'http://127.0.0.1', merchantName: 'test' },
       concurrency: 2,
       log: pino({ level: 'info' }, logs.sink),
       leaseValid: () => logs.find('payment event').length === 0,

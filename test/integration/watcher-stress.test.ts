@@ -103,8 +103,8 @@ describe('exactly-once crediting', () => {
         await Promise.all([
           d.watcher.runCycle(),
           replica.watcher.runCycle(),
-          d.watcher.creditDue(),
-          replica.watcher.creditDue(),
+          d.settlement.creditDue(),
+          replica.settlement.creditDue(),
         ]);
       }
     }

@@ -713,7 +713,7 @@ describe('through the daemon', () => {
         paymentId: 'pay_d',
         data: { payment: { id: 'pay_d' } },
       });
-      expect(await d.watcher.deliverWebhooks()).toMatchObject({ delivered: 2, failed: 0 });
+      expect(await d.dispatcher?.deliverDue()).toMatchObject({ delivered: 2, failed: 0 });
       const toEndpoint = received.find((r) => r.stub === 0)!;
       const toConfigured = received.find((r) => r.stub === -1)!;
       expect(verifies(secret, toEndpoint)).toBe(true);

@@ -24,6 +24,14 @@ export class LabClient {
   }
 
   private async control<T>(method: string, path: string, body?: unknown): Promise<T> {
+    // Files of the parallel integration project run beside each other on one chain and one
+    // facade: a file that mines, pays, reorgs or sets lab-wide state belongs in the serial one.
+    if (method !== 'GET' && process.env.LAB_PARALLEL_FILE === '1') {
+      throw new Error(
+        `lab ${method} ${path} changes shared lab state; move this file out of the parallel ` +
+          'integration project (vitest.config.ts)',
+      );
+    }
     const res = await fetch(`${this.esploraUrl}/_lab/${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },

@@ -1,7 +1,7 @@
 /** Shared steps of the forwarding tests on the lab: daemons that sweep, paid payments, chain views. */
 import { expect } from 'vitest';
 import type { DaemonOptions } from '../../src/daemon.js';
-import type { Sweep } from '../../src/storage/sweeps.js';
+import type { Sweep } from '../../src/forwarding/sweep.js';
 import type { LabClient } from '../lab/client.js';
 import { freshKey } from '../lab/keys.js';
 import { type TestDaemon, newTestWallet, startTestDaemon } from './daemon.js';

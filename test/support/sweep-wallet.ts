@@ -1,13 +1,13 @@
 /**
  * A merchant HD wallet made inside a test (regtest), for sweep tests and the sweep benchmark:
  * accounts per script type, a hardware-wallet-like signer that only uses the PSBT's BIP32
- * origins, and a signature check independent of src/forwarding/sweep-tx.ts.
+ * origins, and a signature check independent of src/forwarding/tx/.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { BIP32Interface } from 'bip32';
 import * as bitcoin from 'bitcoinjs-lib';
 import * as ecc from 'tiny-secp256k1';
-import type { SweepAccount } from '../../src/forwarding/sweep-tx.js';
+import type { SweepAccount } from '../../src/forwarding/tx/scripts.js';
 import { WalletAccount, addressFor } from '../../src/wallet/account.js';
 import { bip32, type ScriptType } from '../../src/wallet/extended-key.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { feeShares, spreadsheetSafe } from '../../src/accounting/rows.js';
-import type { SweepInputRecord } from '../../src/storage/sweeps.js';
+import type { SweepInputRecord } from '../../src/forwarding/sweep.js';
 
 const input = (paymentId: string, valueSats: number): SweepInputRecord => ({
   paymentId,

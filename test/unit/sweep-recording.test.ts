@@ -1,44 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import type { Payment } from '../../src/payments/payment.js';
-import { initialTrackedState } from '../../src/payments/state-machine.js';
 import {
   sweepBroadcast,
   sweepConfirmed,
   sweepKindOf,
   sweepNeedsReview,
 } from '../../src/payments/sweep-recording.js';
+import { paymentFixture } from '../support/payment-fixture.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const TX_A = 'a'.repeat(64);
 const TX_B = 'b'.repeat(64);
 
-function payment(overrides: Partial<Payment> = {}): Payment {
-  return {
-    ...initialTrackedState(),
-    _id: 'pay_1',
-    userId: 'u',
-    network: 'regtest',
-    version: 3,
-    outbox: [],
-    requiredConfirmations: 1,
-    createdAt: NOW,
-    expiresAt: NOW,
-    createdBy: 'k',
-    requestHash: 'h',
-    events: [],
-    amountSats: 20_000,
-    credits: 1,
-    price: { amount: '20000', currency: 'SAT' },
-    ...overrides,
-  };
-}
+const payment = paymentFixture;
 
 const credited = { state: 'done' as const, credits: 1, basisSats: 20_000, dueAt: NOW };
 
 /** Applies a change the way the repository does. */
 function apply(p: Payment, change: ReturnType<typeof sweepBroadcast>): Payment {
   if (!change) return p;
-  return { ...p, ...change.set, version: p.version + 1, events: [...p.events, ...change.events] };
+  return { ...p, ...change.next, version: p.version + 1, events: [...p.events, ...change.events] };
 }
 
 describe('which payments may be swept', () => {
@@ -60,7 +41,7 @@ describe('recording a sweep on a payment', () => {
   it('forwards a confirmed payment once, with its webhook, whatever the repeats', () => {
     const p = payment({ status: 'confirmed', credit: credited });
     const change = sweepBroadcast(p, out, NOW)!;
-    expect(change.set).toEqual({ status: 'forwarded', sweepTxid: TX_A });
+    expect(change.next).toEqual({ status: 'forwarded', sweepTxid: TX_A });
     expect(change.webhooks).toEqual(['payment.forwarded']);
     expect(sweepBroadcast(apply(p, change), out, NOW)).toBeNull();
   });
@@ -72,17 +53,17 @@ describe('recording a sweep on a payment', () => {
     );
     const bump = sweepBroadcast(forwarded, { ...out, txid: TX_B, replacement: true }, NOW)!;
     expect(bump.events.map((e) => e.type)).toEqual(['sweep_replaced']);
-    expect(bump.set).toEqual({});
+    expect(bump.next).toEqual({});
     const bumped = apply(forwarded, bump);
     expect(bumped.events.filter((e) => e.type === 'forwarded')).toHaveLength(1);
     const confirmed = sweepConfirmed(bumped, TX_B, 100, NOW)!;
-    expect(confirmed.set).toEqual({ sweepTxid: TX_B });
+    expect(confirmed.next).toEqual({ sweepTxid: TX_B });
     expect(sweepConfirmed(apply(bumped, confirmed), TX_B, 100, NOW)).toBeNull();
   });
 
   it('marks an unpaid payment swept-unpaid, never forwarded', () => {
     const change = sweepBroadcast(payment({ status: 'underpaid', watching: false }), out, NOW)!;
-    expect(change.set).toEqual({ sweptUnpaid: true, sweepTxid: TX_A });
+    expect(change.next).toEqual({ sweptUnpaid: true, sweepTxid: TX_A });
     expect(change.events.map((e) => e.type)).toEqual(['swept_unpaid']);
     expect(change.webhooks).toEqual(['payment.swept_unpaid']);
   });
@@ -90,9 +71,9 @@ describe('recording a sweep on a payment', () => {
   it('flags a payment for review once per reason', () => {
     const p = payment({ status: 'confirmed', credit: credited });
     const change = sweepNeedsReview(p, 'coin spent elsewhere', NOW)!;
-    expect(change.set).toEqual({ needsReview: true, reviewReasons: ['coin spent elsewhere'] });
+    expect(change.next).toEqual({ needsReview: true, reviewReasons: ['coin spent elsewhere'] });
     expect(change.webhooks).toEqual(['payment.needs_review']);
-    const flagged = { ...p, ...change.set };
+    const flagged = { ...p, ...change.next };
     expect(sweepNeedsReview(flagged, 'coin spent elsewhere', NOW)).toBeNull();
   });
 });

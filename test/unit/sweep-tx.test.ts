@@ -1,20 +1,18 @@
 import * as bitcoin from 'bitcoinjs-lib';
 import * as ecc from 'tiny-secp256k1';
 import { describe, expect, it } from 'vitest';
+import { chooseFeeRate } from '../../src/forwarding/tx/fee-rate.js';
 import {
-  SEQUENCE_RBF,
   type SweepInput,
   type SweepPlan,
-  SweepError,
-  acceptSignedSweep,
-  buildSweepPsbt,
-  chooseFeeRate,
-  dustThreshold,
-  estimateVsize,
   planReplacement,
   planSweep,
-  signSweep,
-} from '../../src/forwarding/sweep-tx.js';
+} from '../../src/forwarding/tx/plan.js';
+import { SEQUENCE_RBF, buildSweepPsbt } from '../../src/forwarding/tx/psbt.js';
+import { signSweep } from '../../src/forwarding/tx/sign.js';
+import { dustThreshold, estimateVsize } from '../../src/forwarding/tx/size.js';
+import { SweepError } from '../../src/forwarding/tx/sweep-error.js';
+import { acceptSignedSweep } from '../../src/forwarding/tx/verify.js';
 import { bip32, type ScriptType } from '../../src/wallet/extended-key.js';
 import {
   REGTEST,

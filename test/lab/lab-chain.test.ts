@@ -4,8 +4,8 @@
  */
 import * as bitcoin from 'bitcoinjs-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LabClient } from '../lab/client.js';
-import { freshKey, signSpend, voutPaying } from '../lab/keys.js';
+import { LabClient } from './client.js';
+import { freshKey, signSpend, voutPaying } from './keys.js';
 
 const freshSegwitAddress = () => freshKey().address;
 

@@ -4,7 +4,7 @@
  */
 import { MongoClient, MongoServerError, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabClient } from '../lab/client.js';
+import { LabClient } from './client.js';
 
 let lab: LabClient;
 const clients: MongoClient[] = [];
