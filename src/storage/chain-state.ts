@@ -33,7 +33,7 @@ export interface ScanState {
 export const KEPT_HEADERS = 2016;
 
 export class ChainStateStore {
-  readonly headers: Collection<StoredHeader>;
+  private readonly headers: Collection<StoredHeader>;
   private readonly state: Collection<ScanState>;
 
   constructor(db: Db) {

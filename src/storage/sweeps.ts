@@ -23,7 +23,7 @@ interface Claim {
 }
 
 export class SweepRepository implements SweepStore {
-  readonly sweeps: Collection<Sweep>;
+  private readonly sweeps: Collection<Sweep>;
   private readonly claims: Collection<Claim>;
 
   constructor(
