@@ -43,16 +43,10 @@ import { Lease } from './watcher/lease.js';
 import { Settlement } from './settlement/settlement.js';
 import { PaymentWatcher } from './watcher/payment-watcher.js';
 import { WatcherLoop } from './watcher/watcher-loop.js';
-import { WebhookDispatcher } from './webhooks/dispatcher.js';
-import { type DueSender, WebhookDeliveryRound } from './webhooks/delivery-round.js';
-import { EndpointDispatcher } from './webhooks/endpoint-dispatcher.js';
-import { EndpointRegistry } from './webhooks/endpoint-registry.js';
-import { WebhookFanOut } from './webhooks/fan-out.js';
-import { SecretBox } from './webhooks/secret-box.js';
-import { RedeliveryLimits } from './storage/redelivery-limits.js';
-import { WebhookDeliveryStore } from './storage/webhook-deliveries.js';
-import { WebhookEndpointStore } from './storage/webhook-endpoints.js';
-import { WebhookOutbox } from './storage/webhook-outbox.js';
+import type { DueSender } from './webhooks/delivery-round.js';
+import { REDELIVERIES_PER_MINUTE, webhookServices } from './webhooks/webhook-services.js';
+import type { WebhookOutbox } from './storage/webhook-outbox.js';
+import { openWebhookStores } from './storage/webhook-stores.js';
 
 export function rateProviderFor(config: Config['rates']): RateProvider {
   const maxAgeMs = config.maxAgeSeconds * 1000;
@@ -101,8 +95,6 @@ export function requestBudgetFor(config: Config): RequestBudget {
 
 /** How long `/readyz` waits for MongoDB and for the chain API. */
 const READINESS_TIMEOUT_MS = 2000;
-/** Manual redeliveries per webhook endpoint per minute (all replicas together). */
-const REDELIVERIES_PER_MINUTE = 10;
 
 /**
  * The chain source `/readyz` asks: the configured Esplora URLs, one try each, short timeout,
@@ -197,17 +189,17 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
   try {
     const repo = new PaymentRepository(mongo.db);
     const ledger = new Ledger(mongo.db, now);
-    const outbox = new WebhookOutbox(mongo.db, now);
-    const endpointStore = new WebhookEndpointStore(mongo.db, now);
-    const deliveryStore = new WebhookDeliveryStore(mongo.db, now);
+    const webhookStores = await openWebhookStores(mongo.db, now, {
+      perWindow: REDELIVERIES_PER_MINUTE,
+      windowMs: 60_000,
+    });
+    const { outbox } = webhookStores;
     const sweeps = new SweepRepository(mongo.db, now);
     const counter = new AddressCounter(mongo.db);
     const chainState = new ChainStateStore(mongo.db);
     await sweeps.ensureIndexes();
     await chainState.ensureIndexes();
-    await Promise.all([repo.ensureIndexes(), ledger.ensureIndexes(), outbox.ensureIndexes()]);
-    await endpointStore.ensureIndexes();
-    await deliveryStore.ensureIndexes();
+    await Promise.all([repo.ensureIndexes(), ledger.ensureIndexes()]);
     const budget = requestBudgetFor(config);
     const chainLog = log.child({ component: 'chain' });
     const chain =
@@ -244,40 +236,6 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     });
     const view = { publicUrl: config.http.publicUrl, merchantName: config.checkout.merchantName };
     const watcherLog = log.child({ component: 'watcher' });
-    const { url } = config.webhooks;
-    const webhookLog = log.child({ component: 'webhooks' });
-    // Satwatch-Signature: the newest secret; webhook-signature: every configured secret, so
-    // receivers verify with either while they rotate.
-    const secrets = webhookSecrets(config);
-    const [secret] = secrets;
-    const configuredDispatcher =
-      url !== undefined && secret !== undefined
-        ? new WebhookDispatcher({
-            outbox,
-            url,
-            secret,
-            secrets,
-            timeoutMs: config.webhooks.timeoutMs,
-            maxAttempts: config.webhooks.maxAttempts,
-            now,
-            log: webhookLog,
-          })
-        : undefined;
-    const secretBox = new SecretBox(config.webhooks.secretsKey);
-    const urlPolicy = { allowPrivateUrls: config.webhooks.allowPrivateUrls };
-    const webhookEndpoints = new EndpointRegistry({
-      endpoints: endpointStore,
-      deliveries: deliveryStore,
-      outbox,
-      limits: new RedeliveryLimits(mongo.db, REDELIVERIES_PER_MINUTE, 60_000, now),
-      box: secretBox,
-      policy: urlPolicy,
-      ...(url !== undefined && secret !== undefined && { configuredUrl: url }),
-      now,
-      warn: (msg) => {
-        webhookLog.warn(msg);
-      },
-    });
     const forwarder = forwarderFor(config, {
       repo,
       sweeps,
@@ -308,24 +266,12 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       countsCacheMs: config.ops.metricsCacheSeconds * 1000,
       log: log.child({ component: 'metrics' }),
     });
-    const dispatcher: WebhookDeliveryRound = new WebhookDeliveryRound({
-      fanOut: new WebhookFanOut({ outbox, endpoints: endpointStore, deliveries: deliveryStore }),
-      senders: [
-        ...(configuredDispatcher ? [configuredDispatcher] : []),
-        new EndpointDispatcher({
-          endpoints: endpointStore,
-          deliveries: deliveryStore,
-          box: secretBox,
-          policy: urlPolicy,
-          timeoutMs: config.webhooks.timeoutMs,
-          maxAttempts: config.webhooks.maxAttempts,
-          now,
-          log: webhookLog,
-          registry: metrics.registry,
-        }),
-      ],
-      log: webhookLog,
-    });
+    const webhooks = webhookServices(
+      { ...config.webhooks, secrets: webhookSecrets(config) },
+      webhookStores,
+      { now, log: log.child({ component: 'webhooks' }), registry: metrics.registry },
+    );
+    const dispatcher = webhooks.round;
     const holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const lease = new Lease(
       new LeaseRepository(mongo.db),
@@ -411,7 +357,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       ledger,
       accounting: new AccountingSource(mongo.db),
       outbox,
-      webhookEndpoints,
+      webhookEndpoints: webhooks.registry,
       sweeps,
       forwarder,
       settlement,

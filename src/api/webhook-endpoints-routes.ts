@@ -3,20 +3,18 @@
  * only at creation and rotation), event filter and enabled flag; each endpoint's delivery log and
  * manual redelivery. The configured `webhooks.url` is listed as the read-only endpoint `config`.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import {
   type DeliverySummary,
   type EndpointRegistry,
   type EndpointSummary,
   MAX_ENDPOINTS,
-  ReadOnlyEndpointError,
-  RedeliveryLimitedError,
-  TooManyEndpointsError,
 } from '../webhooks/endpoint-registry.js';
-import { WEBHOOK_EVENT_TYPES, WEBHOOK_STATES, type WebhookEventType } from '../webhooks/outbox.js';
-import { MAX_WEBHOOK_URL_LENGTH, WebhookUrlError } from '../webhooks/url-policy.js';
+import { WEBHOOK_EVENT_TYPES, WEBHOOK_STATES } from '../webhooks/outbox.js';
+import { MAX_WEBHOOK_URL_LENGTH } from '../webhooks/url-policy.js';
 import type { ApiKeyVerifier } from './auth.js';
-import { ApiError, notFound } from './errors.js';
+import { notFound } from './errors.js';
+import type { ApiTypeProvider } from './prepare.js';
 import { attemptJson, deliveryView as attemptView } from './webhooks-routes.js';
 import { PRINTABLE_TEXT_PATTERN, authenticatedErrors, pageOf } from './schemas.js';
 
@@ -120,18 +118,18 @@ const descriptionField = {
 
 const errors = { ...authenticatedErrors, 404: { $ref: 'Error#' } } as const;
 
-function iso(d: Date | undefined) {
-  return d?.toISOString();
-}
-
+/** Dates as ISO strings; absent ones left out. */
 function endpointJson(e: EndpointSummary) {
+  const { createdAt, updatedAt, disabledAt, failingSince, previousSecretExpiresAt, ...rest } = e;
   return {
-    ...e,
-    createdAt: iso(e.createdAt),
-    updatedAt: iso(e.updatedAt),
-    disabledAt: iso(e.disabledAt),
-    failingSince: iso(e.failingSince),
-    previousSecretExpiresAt: iso(e.previousSecretExpiresAt),
+    ...rest,
+    ...(createdAt && { createdAt: createdAt.toISOString() }),
+    ...(updatedAt && { updatedAt: updatedAt.toISOString() }),
+    ...(disabledAt && { disabledAt: disabledAt.toISOString() }),
+    ...(failingSince && { failingSince: failingSince.toISOString() }),
+    ...(previousSecretExpiresAt && {
+      previousSecretExpiresAt: previousSecretExpiresAt.toISOString(),
+    }),
   };
 }
 
@@ -151,39 +149,17 @@ function deliveryJson(d: DeliverySummary) {
   };
 }
 
-/** Our typed errors as API errors (the error handler answers them in the one shape). */
-function apiErrorOf(err: unknown, reply: FastifyReply): unknown {
-  if (err instanceof WebhookUrlError)
-    return new ApiError(400, 'invalid_request', err.message, 'url');
-  if (err instanceof ReadOnlyEndpointError) return new ApiError(409, 'read_only', err.message);
-  if (err instanceof TooManyEndpointsError)
-    return new ApiError(409, 'too_many_endpoints', err.message);
-  if (err instanceof RedeliveryLimitedError) {
-    void reply.header('retry-after', String(err.retryAfterSeconds));
-    return new ApiError(429, 'rate_limited', err.message);
-  }
-  return err;
-}
-
-async function answer<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw apiErrorOf(err, reply);
-  }
-}
-
+/** Typed errors (bad URL, read-only, too many, redelivery limit) are answered by errors.ts. */
 export function webhookEndpointRoutes(
-  app: FastifyInstance,
+  instance: FastifyInstance,
   options: WebhookEndpointRoutesOptions,
 ): Promise<void> {
+  const app = instance.withTypeProvider<ApiTypeProvider>();
   const { registry, auth } = options;
   const onRequest = auth.require('merchant', 'admin');
   const common = { tags: ['webhooks'], security: [{ apiKey: [] }] };
 
-  app.post<{
-    Body: { url: string; events?: WebhookEventType[]; enabled?: boolean; description?: string };
-  }>(
+  app.post(
     '/v1/webhooks',
     {
       onRequest,
@@ -206,8 +182,10 @@ export function webhookEndpointRoutes(
       },
     },
     async (request, reply) => {
-      const { endpoint, secret } = await answer(reply, () => registry.create(request.body));
-      return reply.status(201).send({ ...endpointJson(endpoint), secret });
+      const { endpoint, secret } = await registry.create(request.body);
+      return reply
+        .status(201)
+        .send({ ...endpointJson(endpoint), createdAt: endpoint.createdAt.toISOString(), secret });
     },
   );
 
@@ -231,7 +209,7 @@ export function webhookEndpointRoutes(
     async () => ({ items: (await registry.list()).map(endpointJson) }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/webhooks/:id',
     {
       onRequest,
@@ -249,10 +227,7 @@ export function webhookEndpointRoutes(
     },
   );
 
-  app.patch<{
-    Params: { id: string };
-    Body: { url?: string; events?: WebhookEventType[]; enabled?: boolean; description?: string };
-  }>(
+  app.patch(
     '/v1/webhooks/:id',
     {
       onRequest,
@@ -275,14 +250,14 @@ export function webhookEndpointRoutes(
         response: { 200: endpointView, ...errors, 409: { $ref: 'Error#' } },
       },
     },
-    async (request, reply) => {
-      const endpoint = await answer(reply, () => registry.update(request.params.id, request.body));
+    async (request) => {
+      const endpoint = await registry.update(request.params.id, request.body);
       if (!endpoint) throw notFound('webhook endpoint');
       return endpointJson(endpoint);
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/v1/webhooks/:id',
     {
       onRequest,
@@ -294,13 +269,13 @@ export function webhookEndpointRoutes(
       },
     },
     async (request, reply) => {
-      const removed = await answer(reply, () => registry.remove(request.params.id));
+      const removed = await registry.remove(request.params.id);
       if (!removed) throw notFound('webhook endpoint');
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { overlapSeconds?: number } | undefined }>(
+  app.post(
     '/v1/webhooks/:id/rotate-secret',
     {
       onRequest,
@@ -332,9 +307,9 @@ export function webhookEndpointRoutes(
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const overlap = request.body?.overlapSeconds;
-      const rotated = await answer(reply, () => registry.rotateSecret(request.params.id, overlap));
+      const rotated = await registry.rotateSecret(request.params.id, overlap);
       if (!rotated) throw notFound('webhook endpoint');
       return {
         id: rotated.endpoint.id,
@@ -346,10 +321,7 @@ export function webhookEndpointRoutes(
     },
   );
 
-  app.get<{
-    Params: { id: string };
-    Querystring: { limit: number; cursor?: string; state?: DeliverySummary['state'] };
-  }>(
+  app.get(
     '/v1/webhooks/:id/deliveries',
     {
       onRequest,
@@ -381,7 +353,7 @@ export function webhookEndpointRoutes(
     },
   );
 
-  app.post<{ Params: { id: string; deliveryId: string } }>(
+  app.post(
     '/v1/webhooks/:id/deliveries/:deliveryId/redeliver',
     {
       onRequest,
@@ -403,7 +375,7 @@ export function webhookEndpointRoutes(
     },
     async (request, reply) => {
       const { id, deliveryId } = request.params;
-      const delivery = await answer(reply, () => registry.redeliver(id, deliveryId));
+      const delivery = await registry.redeliver(id, deliveryId);
       if (!delivery) throw notFound('webhook delivery');
       return reply.status(202).send(deliveryJson(delivery));
     },

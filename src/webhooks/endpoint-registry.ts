@@ -83,7 +83,10 @@ export interface EndpointRegistryDeps {
   warn?: (msg: string) => void;
 }
 
-export function summary(endpoint: WebhookEndpoint, now: Date): EndpointSummary {
+export function summary(
+  endpoint: WebhookEndpoint,
+  now: Date,
+): EndpointSummary & { createdAt: Date } {
   const older = endpoint.secrets.slice(1).filter((s) => s.expiresAt && s.expiresAt > now);
   const expiry = older.reduce<Date | undefined>(
     (latest, s) => (s.expiresAt && (!latest || s.expiresAt > latest) ? s.expiresAt : latest),
@@ -163,7 +166,7 @@ export class EndpointRegistry {
     events?: WebhookEventType[];
     enabled?: boolean;
     description?: string;
-  }): Promise<{ endpoint: EndpointSummary; secret: string }> {
+  }): Promise<{ endpoint: EndpointSummary & { createdAt: Date }; secret: string }> {
     const url = checkWebhookUrl(input.url, this.deps.policy);
     if ((await this.deps.endpoints.count()) >= MAX_ENDPOINTS) throw new TooManyEndpointsError();
     const secret = newEndpointSecret();
