@@ -10,7 +10,7 @@ import { adminRoutes } from './api/admin-routes.js';
 import { swaggerOptions } from './api/openapi.js';
 import { version } from './version.js';
 import { type ApiKeyConfig, ApiKeyVerifier } from './api/auth.js';
-import { checkoutRoutes } from './api/checkout-routes.js';
+import { type CheckoutSettings, checkoutOptions, checkoutRoutes } from './api/checkout-routes.js';
 import { MAX_URL_LENGTH, clientErrorHandler, frameworkErrors } from './api/client-errors.js';
 import { ApiError } from './api/errors.js';
 import { FailedAuthLimiter } from './api/failed-auth-limiter.js';
@@ -56,7 +56,9 @@ export interface AppSettings {
     failedAuthPerMinute: number;
   };
   auth: { apiKeys: readonly ApiKeyConfig[] };
-  checkout: { merchantName: string };
+  checkout: { merchantName: string } & CheckoutSettings['checkout'];
+  network: CheckoutSettings['network'];
+  payments: CheckoutSettings['payments'];
   wallet: object;
 }
 
@@ -171,6 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     view,
     now,
     perClientPerMinute: config.rateLimit.checkoutPerMinute,
+    ...checkoutOptions(config),
   });
   return app;
 }

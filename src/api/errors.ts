@@ -16,6 +16,8 @@ import {
   IdempotencyInProgressError,
 } from '../payments/payment-service.js';
 import { PaymentInputError } from '../payments/quote.js';
+import { OrderIdTakenError } from '../payments/order.js';
+import { PaymentNotCancellableError } from '../payments/cancellation.js';
 import { RateUnavailableError } from '../pricing/rates.js';
 import { BadCursorError } from '../storage/cursor.js';
 import { AlreadyCreditedError, PaymentNotFoundError } from '../settlement/settlement-errors.js';
@@ -119,6 +121,8 @@ const DOMAIN_ERRORS: readonly DomainErrorRow[] = [
     code: 'idempotency_in_progress',
     field: IDEMPOTENCY_KEY,
   }),
+  row(OrderIdTakenError, { status: 409, code: 'order_id_taken', field: () => 'orderId' }),
+  row(PaymentNotCancellableError, { status: 409, code: 'payment_not_cancellable' }),
   row(RateUnavailableError, {
     status: 503,
     code: 'rate_unavailable',

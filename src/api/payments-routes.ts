@@ -1,4 +1,4 @@
-/** The merchant API for payments: create, read one, list a user's. */
+/** The merchant API for payments: create, read one, list with filters, cancel. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type IssuedPayment, isIssued } from '../payments/payment.js';
 import { type ViewContext, merchantView } from '../payments/views.js';
@@ -6,6 +6,7 @@ import type { PaymentService } from '../payments/payment-service.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { notFound } from './errors.js';
 import { perMinute } from './rate-limits.js';
+import { paymentIdParams, paymentListQuery, toListFilter } from './payment-list-query.js';
 import { createPaymentBody, idempotencyHeaders, pageOf } from './schemas.js';
 import type { ApiTypeProvider } from './prepare.js';
 
@@ -80,11 +81,7 @@ export function paymentRoutes(
         tags: ['payments'],
         summary: 'Read a payment',
         security: [{ apiKey: [] }],
-        params: {
-          type: 'object',
-          properties: { id: { type: 'string', maxLength: 64 } },
-          required: ['id'],
-        },
+        params: paymentIdParams,
         response: { 200: { $ref: 'Payment#' }, 404: { $ref: 'Error#' } },
       },
     },
@@ -101,18 +98,12 @@ export function paymentRoutes(
       onRequest: merchant,
       schema: {
         tags: ['payments'],
-        summary: "List a user's payments, newest first",
+        summary: 'List payments, newest first',
+        description:
+          'Every filter is optional and they combine (status and userId and orderId and the ' +
+          'creation window); pages follow nextCursor.',
         security: [{ apiKey: [] }],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['userId'],
-          properties: {
-            userId: createPaymentBody.properties.userId,
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-            cursor: { type: 'string', maxLength: 200 },
-          },
-        },
+        querystring: paymentListQuery,
         response: {
           200: pageOf({ $ref: 'Payment#' }),
           400: { $ref: 'Error#' },
@@ -120,9 +111,39 @@ export function paymentRoutes(
       },
     },
     async (request) => {
-      const { userId, limit, cursor } = request.query;
-      const page = await payments.listByUser(userId, limit, cursor);
+      const { limit, cursor, ...filter } = request.query;
+      const page = await payments.list(toListFilter(filter), limit, cursor);
       return { items: page.items.map(show), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.post(
+    '/v1/payments/:id/cancel',
+    {
+      onRequest: merchant,
+      schema: {
+        tags: ['payments'],
+        summary: 'Cancel an unpaid payment',
+        description:
+          'Only a pending payment with nothing received can be cancelled (409 ' +
+          'payment_not_cancellable otherwise); cancelling again answers the same. Money paid ' +
+          'after the cancel is recorded as late, flagged for review, never credited automatically, ' +
+          'and swept to the cold wallet like any unpaid coins.',
+        security: [{ apiKey: [] }],
+        params: paymentIdParams,
+        response: {
+          200: { $ref: 'Payment#' },
+          404: { $ref: 'Error#' },
+          409: { $ref: 'Error#' },
+        },
+      },
+    },
+    async (request) => {
+      const principal = request.principal;
+      if (!principal) throw new Error('route reached without authentication');
+      const payment = await payments.cancel(request.params.id, principal.id);
+      if (!payment) throw notFound('payment');
+      return show(payment);
     },
   );
   return Promise.resolve();

@@ -1,5 +1,11 @@
 /** JSON schemas shared by routes: they validate input, shape output and make the OpenAPI document. */
+import {
+  METADATA_MAX_DEPTH,
+  ORDER_ID_MAX_LENGTH,
+  REDIRECT_URL_MAX_LENGTH,
+} from '../payments/order.js';
 import { PAYMENT_STATUSES } from '../payments/payment.js';
+import { PAYER_PHASES } from '../checkout/payer-status.js';
 
 export const DECIMAL_PATTERN = '^(0|[1-9][0-9]*)(\\.[0-9]+)?$';
 
@@ -26,6 +32,30 @@ const price = {
   },
 } as const;
 
+/** The merchant's order fields (payments/order.ts checks what a schema cannot say). */
+const orderFields = {
+  orderId: {
+    type: 'string',
+    minLength: 1,
+    maxLength: ORDER_ID_MAX_LENGTH,
+    pattern: PRINTABLE_TEXT_PATTERN,
+    description: "the merchant's order id; at most one payment per order id",
+  },
+  metadata: {
+    type: 'object',
+    // Says "any JSON values" to generated clients (a bare object type reads as an empty one).
+    additionalProperties: true,
+    maxProperties: 50,
+    description: `free JSON object, at most 4096 bytes as JSON and ${METADATA_MAX_DEPTH} levels deep`,
+  },
+  redirectUrl: {
+    type: 'string',
+    minLength: 1,
+    maxLength: REDIRECT_URL_MAX_LENGTH,
+    description: 'https URL the checkout links back to (http only for localhost)',
+  },
+} as const;
+
 export const createPaymentBody = {
   type: 'object',
   additionalProperties: false,
@@ -43,6 +73,7 @@ export const createPaymentBody = {
       // that could make the text read differently than it is.
       pattern: PRINTABLE_TEXT_PATTERN,
     },
+    ...orderFields,
   },
   description: 'Either packageId, or price with credits.',
 } as const;
@@ -112,6 +143,9 @@ export const paymentView = {
     rate,
     packageId: { type: 'string' },
     description: { type: 'string' },
+    orderId: { type: 'string' },
+    metadata: { type: 'object', additionalProperties: true },
+    redirectUrl: { type: 'string' },
     requiredConfirmations: { type: 'integer' },
     receivedSats: {
       type: 'integer',
@@ -128,6 +162,7 @@ export const paymentView = {
     derivationPath: { type: 'string' },
     createdAt: { type: 'string', format: 'date-time' },
     expiresAt: { type: 'string', format: 'date-time' },
+    cancelledAt: { type: 'string', format: 'date-time' },
   },
 } as const;
 
@@ -149,8 +184,33 @@ export const checkoutStatusView = {
     price: { type: 'object', properties: price.properties },
     merchantName: { type: 'string' },
     description: { type: 'string' },
+    redirectUrl: { type: 'string' },
     expiresAt: { type: 'string', format: 'date-time' },
     secondsLeft: { type: 'integer' },
+    // What the payer should do now (src/checkout/payer-status.ts).
+    phase: { type: 'string', enum: PAYER_PHASES },
+    final: { type: 'boolean', description: 'Nothing the payer acts on can change: stop polling' },
+    rest: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['amountSats', 'amountBtc', 'bip21', 'qr'],
+      description: 'Partial payment: what is still to send, with its own BIP21 and QR content',
+      properties: {
+        amountSats: { type: 'integer' },
+        amountBtc: { type: 'string' },
+        bip21: { type: 'string' },
+        qr: { type: 'string' },
+      },
+    },
+    transactions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['txid'],
+        properties: { txid: { type: 'string' }, url: { type: 'string' } },
+      },
+    },
   },
 } as const;
 

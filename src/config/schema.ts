@@ -11,7 +11,14 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { SCRIPT_TYPES } from '../wallet/extended-key.js';
 import { NETWORK_NAMES } from '../wallet/networks.js';
-import { httpUrl, positiveInt, seconds, webhookSecret } from './schema-fragments.js';
+import {
+  explorerUrlTemplate,
+  frameAncestor,
+  httpUrl,
+  positiveInt,
+  seconds,
+  webhookSecret,
+} from './schema-fragments.js';
 import {
   FORWARDING_SCHEMA,
   PACKAGES_SCHEMA,
@@ -311,8 +318,20 @@ export const CONFIG_SCHEMA = {
     checkout: {
       type: 'object',
       additionalProperties: false,
-      required: ['merchantName'],
-      properties: { merchantName: { type: 'string', minLength: 1, maxLength: 80 } },
+      required: ['merchantName', 'frameAncestors'],
+      properties: {
+        merchantName: { type: 'string', minLength: 1, maxLength: 80 },
+        explorerUrl: {
+          ...explorerUrlTemplate,
+          description: 'tx links, a URL with `{txid}`; unset: mempool.space, none on regtest',
+        },
+        frameAncestors: {
+          type: 'array',
+          maxItems: 50,
+          items: frameAncestor,
+          description: 'origins that may embed the checkout, e.g. `https://*.shop.example`',
+        },
+      },
     },
   },
 } as const;

@@ -17,6 +17,8 @@ export interface ChangeableFields extends TrackedState {
   lastCheckedAt: Date;
   /** The chain height it was last evaluated at. */
   evaluatedHeight: number;
+  /** When the merchant cancelled it. */
+  cancelledAt: Date;
 }
 
 export interface PaymentChange<Next extends Partial<ChangeableFields> = Partial<ChangeableFields>> {

@@ -11,6 +11,7 @@ export const PAYMENT_STATUSES = [
   'forwarded',
   'expired',
   'underpaid',
+  'cancelled',
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
@@ -60,6 +61,7 @@ export const WEBHOOK_TYPES = [
   'payment.needs_review',
   'payment.manually_confirmed',
   'payment.swept_unpaid',
+  'payment.cancelled',
   'destination.changed',
 ] as const;
 export type WebhookType = (typeof WEBHOOK_TYPES)[number];

@@ -19,15 +19,19 @@ import { type IssuedPayment, type Payment, isIssued } from './payment.js';
 import {
   AddressTakenError,
   DuplicateIdempotencyKeyError,
+  DuplicateOrderIdError,
   type PaymentPage,
+  type PaymentSearch,
   type PaymentStore,
 } from './payment-store.js';
-import { type QuoteLimits, type QuoteRequest, quotePayment } from './quote.js';
+import { cancelPayment } from './cancellation.js';
+import { type OrderFields, OrderIdTakenError, orderProblem, orderView } from './order.js';
+import { PaymentInputError, type QuoteLimits, type QuoteRequest, quotePayment } from './quote.js';
 import { initialTrackedState } from './state-machine.js';
 
 /** A checkout view is recorded at most this often per payment. */
 const VIEW_THROTTLE_MS = 10_000;
-export interface CreatePaymentInput extends QuoteRequest {
+export interface CreatePaymentInput extends QuoteRequest, OrderFields {
   userId: string;
   description?: string;
 }
@@ -80,6 +84,12 @@ export interface PaymentServiceOptions {
   /** After this long without an address, the first request is presumed dead and a retry finishes it. */
   staleAfterMs?: number;
 }
+
+/** The merchant list's filters: they combine. */
+export type PaymentListFilter = Pick<
+  PaymentSearch,
+  'status' | 'userId' | 'orderId' | 'from' | 'to'
+>;
 
 export type { PaymentPage };
 
@@ -135,6 +145,8 @@ export class PaymentService {
       if (existing) return { payment: await this.replay(existing, requestHash), replayed: true };
     }
 
+    const problem = orderProblem(input);
+    if (problem) throw new PaymentInputError(problem.field, problem.message);
     const quote = await quotePayment(input, this.options.limits, this.options.rates);
     let createdAtHeight: number;
     try {
@@ -159,6 +171,7 @@ export class PaymentService {
       ...((input.description ?? quote.description) !== undefined && {
         description: input.description ?? quote.description,
       }),
+      ...orderView(input),
       requiredConfirmations: this.options.requiredConfirmations,
       createdAt: now,
       createdAtHeight,
@@ -173,10 +186,14 @@ export class PaymentService {
     try {
       await this.options.repo.insert(payment);
     } catch (err) {
-      if (!(err instanceof DuplicateIdempotencyKeyError) || key === undefined) throw err;
-      // A concurrent request with the same key won the insert.
-      const winner = await this.findIdempotent(ctx.apiKeyId, key);
-      if (!winner) throw new IdempotencyConflictError();
+      const duplicateOrder = err instanceof DuplicateOrderIdError;
+      if (!(err instanceof DuplicateIdempotencyKeyError || duplicateOrder)) throw err;
+      // A concurrent request with the same key won the insert (either unique index may say so).
+      const winner = key === undefined ? null : await this.findIdempotent(ctx.apiKeyId, key);
+      if (!winner) {
+        if (duplicateOrder) throw new OrderIdTakenError(input.orderId ?? '');
+        throw new IdempotencyConflictError();
+      }
       return { payment: await this.replay(winner, requestHash), replayed: true };
     }
     try {
@@ -225,8 +242,23 @@ export class PaymentService {
     await this.options.repo.markViewed(payment._id, now, VIEW_THROTTLE_MS);
   }
 
-  async listByUser(userId: string, limit: number, cursor?: string): Promise<PaymentPage> {
-    return this.options.repo.listByUser(userId, limit, cursor);
+  /** The merchant's list: filters combine, newest first; `cursor` is a page's `nextCursor`. */
+  list(filter: PaymentListFilter, limit: number, cursor?: string): Promise<PaymentPage> {
+    return this.options.repo.search(filter, limit, cursor);
+  }
+
+  /**
+   * Cancels an unpaid payment for the merchant (see cancellation.ts); cancelling again answers
+   * the same. Null if there is no such payment.
+   */
+  async cancel(id: string, actor: string): Promise<IssuedPayment | null> {
+    const { repo } = this.options;
+    const outcome = await repo.applyDecided(id, (current) =>
+      isIssued(current) ? cancelPayment(current, actor, this.now()) : null,
+    );
+    if (outcome === 'missing') return null;
+    const payment = await repo.findById(id);
+    return payment && isIssued(payment) ? payment : null;
   }
 
   private async issueAddress(payment: Payment): Promise<IssuedPayment> {

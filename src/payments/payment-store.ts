@@ -13,6 +13,14 @@ export class DuplicateIdempotencyKeyError extends Error {
   }
 }
 
+/** The unique `orderId` index refused the insert: another payment has this order id. */
+export class DuplicateOrderIdError extends Error {
+  constructor() {
+    super('a payment with this orderId exists');
+    this.name = 'DuplicateOrderIdError';
+  }
+}
+
 export class AddressTakenError extends Error {
   constructor(readonly address: string) {
     super(`address ${address} is already used by another payment`);
@@ -30,6 +38,7 @@ export interface PaymentPage {
 export interface PaymentSearch {
   status?: PaymentStatus;
   userId?: string;
+  orderId?: string;
   from?: Date;
   to?: Date;
   late?: boolean;
@@ -39,7 +48,7 @@ export interface PaymentSearch {
 }
 
 export interface PaymentStore {
-  /** Throws DuplicateIdempotencyKeyError when the idempotency scope is taken. */
+  /** Throws DuplicateIdempotencyKeyError or DuplicateOrderIdError when either is taken. */
   insert(payment: Payment): Promise<void>;
   findById(id: string): Promise<Payment | null>;
   findByAddresses(addresses: string[]): Promise<IssuedPayment[]>;

@@ -1,6 +1,7 @@
 /** The payment record (its views for the APIs and the checkout page are in views.ts). */
 import type { NetworkName } from '../wallet/networks.js';
 import type { ScriptType } from '../wallet/extended-key.js';
+import type { OrderFields } from './order.js';
 import type { OutboxRef, PaymentEvent } from './payment-events.js';
 import type { Quote } from './quote.js';
 import type { TrackedState } from './tracked-state.js';
@@ -26,7 +27,7 @@ export interface Derivation {
  * A payment is its quote (amount, credits, price, rate, package, description), what the watcher
  * tracks (status, outputs, flags, credit), and the rest.
  */
-export interface Payment extends Quote, TrackedState {
+export interface Payment extends Quote, TrackedState, OrderFields {
   _id: string;
   userId: string;
   network: NetworkName;
@@ -56,6 +57,8 @@ export interface Payment extends Quote, TrackedState {
   idempotencyScope?: string;
   requestHash: string;
   events: PaymentEvent[];
+  /** Set when the merchant cancelled the payment (see cancellation.ts). */
+  cancelledAt?: Date;
 }
 
 /** A payment that has its address: every payment outside the short window of its creation. */

@@ -8,6 +8,8 @@
  *      ▼                          ▼
  *   expired                   underpaid          (late money is still recorded and, by policy, credited)
  *
+ *   pending ──merchant cancels, nothing seen──▶ cancelled   (later money: late, review, never credited)
+ *
  * The other transitions stand beside it, each returning the same `PaymentChange`: manual
  * confirmation (manual-confirmation.ts), crediting (crediting.ts) and what sweeps do
  * (sweep-recording.ts).
@@ -16,6 +18,7 @@ import type { ChainTransaction } from '../chain/chain-source.js';
 import type { PaymentChange } from './payment-change.js';
 import type { PaymentEvent, PaymentStatus, WebhookType } from './payment-events.js';
 import {
+  CANCELLED_MONEY_REASON,
   OLD_FUNDS_REASON,
   type PaidOutput,
   type PaymentTerms,
@@ -29,6 +32,7 @@ import {
 
 export { WEBHOOK_TYPES, type WebhookType } from './payment-events.js';
 export {
+  CANCELLED_MONEY_REASON,
   OLD_FUNDS_REASON,
   amountThreshold,
   confirmationsOf,
@@ -58,6 +62,7 @@ function observeOutputs(
   previous: PaidOutput[],
   obs: Observation,
   policy: Policy,
+  cancelled: boolean,
 ): PaidOutput[] {
   const known = new Map(previous.map((o) => [`${o.txid}:${o.vout}`, o]));
   const lateAfter = terms.expiresAt.getTime() + policy.expiryGraceMs;
@@ -79,7 +84,8 @@ function observeOutputs(
         valueSats: out.valueSats,
         signalsRbf: tx.signalsRbf,
         firstSeenAt: before?.firstSeenAt ?? obs.now,
-        late: before?.late ?? obs.now.getTime() > lateAfter,
+        // A cancelled payment had nothing when it was cancelled: all its money came after.
+        late: before?.late ?? (cancelled || obs.now.getTime() > lateAfter),
         ...(old && { old: true }),
       };
       if (tx.status.confirmed && tx.status.blockHeight !== undefined) {
@@ -281,6 +287,18 @@ function decideStatus(terms: PaymentTerms, f: Figures, policy: Policy): Decision
   return { status: unpaidStatus, creditNow };
 }
 
+/**
+ * The merchant withdrew the offer (cancellation.ts): whatever arrives later is a human's
+ * decision, whatever `latePayments` says; it is swept as unpaid once the window closes.
+ */
+function decideCancelled(f: Figures): Decision {
+  return {
+    status: 'cancelled',
+    creditNow: false,
+    ...(f.outputs.length > 0 && { review: CANCELLED_MONEY_REASON }),
+  };
+}
+
 /** Status, lateness, a credit falling due, or the monitoring window closing. */
 function progressUncredited(
   draft: Draft,
@@ -290,7 +308,8 @@ function progressUncredited(
   policy: Policy,
 ): void {
   const { now, next, events, webhooks } = draft;
-  const decision = decideStatus(terms, f, policy);
+  const decision =
+    current.status === 'cancelled' ? decideCancelled(f) : decideStatus(terms, f, policy);
   if (decision.review !== undefined) flagReview(draft, decision.review);
   if (f.beyondWindow) flagReview(draft, 'money arrived after the monitoring window; awaits review');
   if (f.outputs.some((o) => o.late) && !current.late) {
@@ -366,7 +385,9 @@ export function evaluatePayment(
   obs: Observation,
   policy: Policy,
 ): Evaluation {
-  const f = measure(terms, observeOutputs(terms, current.outputs, obs, policy), obs, policy);
+  const cancelled = current.status === 'cancelled';
+  const observed = observeOutputs(terms, current.outputs, obs, policy, cancelled);
+  const f = measure(terms, observed, obs, policy);
   const draft: Draft = {
     now: obs.now,
     next: {

@@ -5,7 +5,7 @@
  * replicas) changes nothing the second time, which is what the forwarder's recovery relies on.
  *
  *   confirmed (credited) ──first sweep broadcast──▶ forwarded  (webhook payment.forwarded)
- *   underpaid/expired, window closed ──swept──▶ same status, sweptUnpaid  (payment.swept_unpaid)
+ *   underpaid/expired/cancelled, window closed ──swept──▶ same status, sweptUnpaid  (payment.swept_unpaid)
  */
 import type { Payment } from './payment.js';
 import type { PaymentChange } from './payment-change.js';
@@ -25,7 +25,8 @@ type Sweepable = Pick<Payment, 'status' | 'credit' | 'watching'>;
 export function sweepKindOf(payment: Sweepable): SweepKind | undefined {
   if (payment.credit?.state === 'done') return 'forward';
   if (payment.credit) return undefined;
-  if (!payment.watching && (payment.status === 'underpaid' || payment.status === 'expired')) {
+  const unpaid = ['underpaid', 'expired', 'cancelled'].includes(payment.status);
+  if (!payment.watching && unpaid) {
     return 'unpaid';
   }
   return undefined;

@@ -69,6 +69,8 @@ export interface PaymentTerms {
 }
 
 export const OLD_FUNDS_REASON = 'funds older than the payment';
+/** The review reason of money paid to a cancelled payment (see cancellation.ts). */
+export const CANCELLED_MONEY_REASON = 'money arrived after the payment was cancelled';
 
 export interface Policy {
   underpaymentToleranceBps: number;

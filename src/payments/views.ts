@@ -3,6 +3,7 @@
  * its fields on purpose, so a new field on the record is never published by accident.
  */
 import { formatBtc, formatBtcShort } from '../pricing/amount.js';
+import { orderView } from './order.js';
 import type { IssuedPayment, Payment } from './payment.js';
 
 /** The rate providers there are (pricing/), as the API documents them. */
@@ -57,6 +58,7 @@ export function merchantView(payment: IssuedPayment, ctx: ViewContext) {
     }),
     ...(payment.packageId !== undefined && { packageId: payment.packageId }),
     ...(payment.description !== undefined && { description: payment.description }),
+    ...orderView(payment),
     requiredConfirmations: payment.requiredConfirmations,
     receivedSats: payment.receivedSats,
     confirmedSats: payment.confirmedSats,
@@ -70,6 +72,7 @@ export function merchantView(payment: IssuedPayment, ctx: ViewContext) {
     derivationPath: payment.derivation.path,
     createdAt: payment.createdAt.toISOString(),
     expiresAt: payment.expiresAt.toISOString(),
+    ...(payment.cancelledAt && { cancelledAt: payment.cancelledAt.toISOString() }),
   };
 }
 
@@ -91,6 +94,8 @@ export function checkoutView(payment: IssuedPayment, ctx: ViewContext, now: Date
     price: { ...payment.price },
     merchantName: ctx.merchantName,
     ...(payment.description !== undefined && { description: payment.description }),
+    // Where "Back to the merchant" leads; the payer sees nothing else of the order.
+    ...(payment.redirectUrl !== undefined && { redirectUrl: payment.redirectUrl }),
     expiresAt: payment.expiresAt.toISOString(),
     secondsLeft: Math.max(0, Math.floor((payment.expiresAt.getTime() - now.getTime()) / 1000)),
   };

@@ -6,6 +6,7 @@ import { outboxRefs } from '../payments/payment-events.js';
 import {
   AddressTakenError,
   DuplicateIdempotencyKeyError,
+  DuplicateOrderIdError,
   type PaymentPage,
   type PaymentSearch,
   type PaymentStore,
@@ -13,7 +14,7 @@ import {
 import { afterCursor, decodeCursor, nextCursor } from './cursor.js';
 import { isDuplicateKey } from './mongo.js';
 
-export { AddressTakenError, DuplicateIdempotencyKeyError };
+export { AddressTakenError, DuplicateIdempotencyKeyError, DuplicateOrderIdError };
 
 /** A payment kept changing under a writer: the change is retried later (next cycle, or by the caller). */
 export class PaymentChangeConflictError extends Error {
@@ -47,6 +48,18 @@ export class PaymentRepository implements PaymentStore {
       { name: 'user_created' },
       {},
     );
+    // Merchant order ids: one payment per order id in this daemon (all merchant keys share it).
+    await this.collection.createIndex(
+      { orderId: 1 },
+      { unique: true, sparse: true, name: 'order_unique' },
+      {},
+    );
+    // The merchant list filtered by status, newest first.
+    await this.collection.createIndex(
+      { status: 1, createdAt: -1, _id: -1 },
+      { name: 'status_created' },
+      {},
+    );
     await this.collection.createIndex({ status: 1, expiresAt: 1 }, { name: 'status_expiry' }, {});
     await this.collection.createIndex({ watching: 1 }, { name: 'watching' }, {});
     await this.collection.createIndex(
@@ -73,6 +86,7 @@ export class PaymentRepository implements PaymentStore {
       await this.collection.insertOne(payment);
     } catch (err) {
       if (isDuplicateKey(err, 'idempotencyScope')) throw new DuplicateIdempotencyKeyError();
+      if (isDuplicateKey(err, 'orderId')) throw new DuplicateOrderIdError();
       throw err;
     }
   }
@@ -106,7 +120,6 @@ export class PaymentRepository implements PaymentStore {
     }
   }
 
-  /** A user's issued payments, newest first, `limit` at a time after `cursor`. */
   /** Removes a payment record that never got its address (a creation that failed midway). */
   async discardUnissued(id: string): Promise<boolean> {
     const res = await this.collection.deleteOne({ _id: id, address: { $exists: false } });
@@ -323,6 +336,7 @@ export class PaymentRepository implements PaymentStore {
     const query: Filter<Payment> = { address: { $exists: true } };
     if (filter.status) query.status = filter.status;
     if (filter.userId) query.userId = filter.userId;
+    if (filter.orderId !== undefined) query.orderId = filter.orderId;
     if (filter.from || filter.to) {
       query.createdAt = {
         ...(filter.from && { $gte: filter.from }),

@@ -6,7 +6,10 @@ let d: TestDaemon;
 let payment: { id: string; address: string; amountBtc: string; bip21: string };
 
 beforeAll(async () => {
-  d = await startTestDaemon({ SATWATCH_CHECKOUT_MERCHANT_NAME: 'Coffee & <Co>' });
+  d = await startTestDaemon({
+    SATWATCH_CHECKOUT_MERCHANT_NAME: 'Coffee & <Co>',
+    SATWATCH_CHECKOUT_FRAME_ANCESTORS: 'https://shop.example,https://*.shop.example',
+  });
   const res = await d.app.inject({
     method: 'POST',
     url: '/v1/payments',
@@ -36,6 +39,39 @@ describe('GET /pay/:id', () => {
     expect(html).not.toContain('<b>');
     expect(html).not.toContain('secret-user-42');
     expect(html).not.toMatch(/<script>(?!<\/script>)/); // no inline script
+  });
+
+  it('lets only the configured merchant origins embed it', async () => {
+    const res = await d.app.inject({ method: 'GET', url: `/pay/${payment.id}` });
+    expect(res.headers['content-security-policy']).toMatch(
+      /; frame-ancestors https:\/\/shop\.example https:\/\/\*\.shop\.example$/,
+    );
+  });
+
+  it("speaks the payer's language from Accept-Language, and says the page varies by it", async () => {
+    const get = (acceptLanguage?: string) =>
+      d.app.inject({
+        method: 'GET',
+        url: `/pay/${payment.id}`,
+        headers: acceptLanguage === undefined ? {} : { 'accept-language': acceptLanguage },
+      });
+    const english = await get();
+    expect(english.headers.vary).toBe('Accept-Language');
+    expect(english.body).toContain('<html lang="en">');
+    const spanish = await get('es-MX,es;q=0.9,en;q=0.5');
+    expect(spanish.headers.vary).toBe('Accept-Language');
+    expect(spanish.body).toContain('<html lang="es">');
+    expect(spanish.body).toContain('Esperando el pago');
+    const german = await get('de-AT');
+    expect(german.body).toContain('<html lang="de">');
+    expect(german.body).toContain('Warte auf Zahlung');
+    const missing = await d.app.inject({
+      method: 'GET',
+      url: '/pay/pay_unknown',
+      headers: { 'accept-language': 'de' },
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.body).toContain('Zahlung nicht gefunden');
   });
 
   it('answers an unknown payment with a 404 page', async () => {
@@ -69,7 +105,11 @@ describe('GET /pay/:id/status', () => {
       requiredConfirmations: 3,
       bip21: payment.bip21,
       qr: `BITCOIN:${payment.address.toUpperCase()}?amount=0.0002&label=Coffee%20%26%20%3CCo%3E&message=Order%20%2317%20%3Cb%3E`,
+      phase: 'pending',
+      final: false,
+      transactions: [],
     });
+    expect(status).not.toHaveProperty('rest');
     expect(status.secondsLeft).toBeGreaterThan(3500);
     expect(JSON.stringify(status)).not.toContain('secret-user-42');
     expect(Object.keys(status)).not.toEqual(expect.arrayContaining(['userId']));

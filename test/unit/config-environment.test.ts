@@ -105,11 +105,19 @@ const ACCEPTED_BEFORE: readonly (readonly [string, string, string, boolean])[] =
   ['SATWATCH_WEBHOOK_URL', 'webhooks.url', 'string', false],
 ];
 
+/** Settings added since, with their variables (issue 13). */
+const ADDED_SINCE: readonly (readonly [string, string, string, boolean])[] = [
+  ['SATWATCH_CHECKOUT_EXPLORER_URL', 'checkout.explorerUrl', 'string', false],
+  ['SATWATCH_CHECKOUT_FRAME_ANCESTORS', 'checkout.frameAncestors', 'list', false],
+];
+
 describe('environment variable names', () => {
   it('accepts exactly the variables it accepted before, with the same key, kind and secrecy', () => {
     const now = SETTINGS_ENVIRONMENT.map(
       (row) => [row.env, row.key, row.kind, row.secret === true] as const,
     ).sort(([a], [b]) => a.localeCompare(b));
-    expect(now).toEqual([...ACCEPTED_BEFORE].sort(([a], [b]) => a.localeCompare(b)));
+    expect(now).toEqual(
+      [...ACCEPTED_BEFORE, ...ADDED_SINCE].sort(([a], [b]) => a.localeCompare(b)),
+    );
   });
 });
