@@ -30,6 +30,7 @@ import { FANOUT_FAILPOINT, WebhookFanOut } from '../../src/webhooks/fan-out.js';
 import type { WebhookEventType } from '../../src/webhooks/outbox.js';
 import { SecretBox } from '../../src/webhooks/secret-box.js';
 import { verifySignature } from '../../src/webhooks/signature.js';
+import { verifyWebhook } from '../../src/client/verify-webhook.js';
 import { isPrivateAddress } from '../../src/webhooks/url-policy.js';
 import { LabClient } from '../lab/client.js';
 import { startTestDaemon, stopTestDaemon } from '../support/daemon.js';
@@ -398,6 +399,11 @@ describe('delivering to endpoints', () => {
     expect(toA.map((r) => r.json.id)).toEqual([confirmed]);
     expect(toB.map((r) => r.json.id)).toEqual([expired, late]);
     for (const r of toA) expect(verifies(a.secret!, r)).toBe(true);
+    // The typed client's verifier takes what the daemon sends, too.
+    expect(verifyWebhook(toA[0]!.headers, toA[0]!.body, a.secret!)).toMatchObject({
+      id: confirmed,
+    });
+    expect(() => verifyWebhook(toA[0]!.headers, toA[0]!.body, b.secret!)).toThrow();
     for (const r of toB) {
       expect(verifies(b.secret!, r)).toBe(true);
       expect(verifies(a.secret!, r)).toBe(false);
