@@ -44,6 +44,7 @@ export async function servedOpenApiDocument(): Promise<Record<string, unknown>> 
     ledger: unwired('ledger'),
     accounting: unwired('accounting'),
     outbox: unwired('outbox'),
+    webhookEndpoints: unwired('webhookEndpoints'),
     sweeps: unwired('sweeps'),
     forwarder: undefined,
     settlement: unwired('settlement'),

@@ -21,6 +21,7 @@ import { registerRateLimits } from './api/rate-limits.js';
 import { sweepsRoutes } from './api/sweeps-routes.js';
 import { usersRoutes } from './api/users-routes.js';
 import { webhookRoutes } from './api/webhooks-routes.js';
+import { webhookEndpointRoutes } from './api/webhook-endpoints-routes.js';
 import type { Forwarder } from './forwarding/forwarder.js';
 import type { LedgerStore } from './ledger/ledger.js';
 import { registerHttpMetrics } from './observability/http-metrics.js';
@@ -31,7 +32,8 @@ import type { AccountingSource } from './storage/accounting-source.js';
 import type { Settlement } from './settlement/settlement.js';
 import type { PaymentRepository } from './storage/payments.js';
 import type { SweepRepository } from './storage/sweeps.js';
-import type { WebhookOutbox } from './webhooks/outbox.js';
+import type { OutboxQueue } from './webhooks/ports.js';
+import type { EndpointRegistry } from './webhooks/endpoint-registry.js';
 
 /**
  * The settings the HTTP application reads: a structural slice of the daemon's configuration,
@@ -68,7 +70,9 @@ export interface AppDeps {
   ledger: LedgerStore;
   /** The records behind the accounting exports. */
   accounting: AccountingSource;
-  outbox: WebhookOutbox;
+  outbox: OutboxQueue;
+  /** The webhook endpoints API (with the configured URL as the read-only `config`). */
+  webhookEndpoints: EndpointRegistry;
   sweeps: SweepRepository;
   forwarder: Forwarder | undefined;
   /** Crediting and the admin's "check now" / "confirm by hand". */
@@ -156,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(adminRoutes, { repo: deps.repo, settlement: deps.settlement, auth, view });
   await app.register(webhookRoutes, { outbox: deps.outbox, auth });
+  await app.register(webhookEndpointRoutes, { registry: deps.webhookEndpoints, auth });
   await app.register(exportRoutes, { accounting: deps.accounting, auth });
   await app.register(sweepsRoutes, {
     sweeps: deps.sweeps,

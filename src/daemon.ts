@@ -43,8 +43,10 @@ import { Lease } from './watcher/lease.js';
 import { Settlement } from './settlement/settlement.js';
 import { PaymentWatcher } from './watcher/payment-watcher.js';
 import { WatcherLoop } from './watcher/watcher-loop.js';
-import { WebhookDispatcher } from './webhooks/dispatcher.js';
-import { WebhookOutbox } from './webhooks/outbox.js';
+import type { DueSender } from './webhooks/delivery-round.js';
+import { REDELIVERIES_PER_MINUTE, webhookServices } from './webhooks/webhook-services.js';
+import type { WebhookOutbox } from './storage/webhook-outbox.js';
+import { openWebhookStores } from './storage/webhook-stores.js';
 
 export function rateProviderFor(config: Config['rates']): RateProvider {
   const maxAgeMs = config.maxAgeSeconds * 1000;
@@ -130,6 +132,7 @@ function forwarderFor(
 export type DaemonServices = Omit<AppDeps, 'config' | 'logger' | 'now'>;
 
 export interface Daemon extends DaemonServices {
+  outbox: WebhookOutbox;
   /** The public listener: the API and the checkout pages. */
   app: FastifyInstance;
   /** The operations listener: health, readiness, metrics, docs (ops.host:ops.port). */
@@ -144,8 +147,8 @@ export interface Daemon extends DaemonServices {
   /** Chain API requests of this process over the last hour (and the limit). */
   budget: RequestBudget;
   watcher: PaymentWatcher;
-  /** Sends due webhooks; absent when no webhook URL is configured. */
-  dispatcher: WebhookDispatcher | undefined;
+  /** Sends due webhooks: fans events out to the API endpoints, then the configured URL's and theirs. */
+  dispatcher: DueSender | undefined;
   loop: WatcherLoop;
   close(): Promise<void>;
 }
@@ -186,13 +189,17 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
   try {
     const repo = new PaymentRepository(mongo.db);
     const ledger = new Ledger(mongo.db, now);
-    const outbox = new WebhookOutbox(mongo.db, now);
+    const webhookStores = await openWebhookStores(mongo.db, now, {
+      perWindow: REDELIVERIES_PER_MINUTE,
+      windowMs: 60_000,
+    });
+    const { outbox } = webhookStores;
     const sweeps = new SweepRepository(mongo.db, now);
     const counter = new AddressCounter(mongo.db);
     const chainState = new ChainStateStore(mongo.db);
     await sweeps.ensureIndexes();
     await chainState.ensureIndexes();
-    await Promise.all([repo.ensureIndexes(), ledger.ensureIndexes(), outbox.ensureIndexes()]);
+    await Promise.all([repo.ensureIndexes(), ledger.ensureIndexes()]);
     const budget = requestBudgetFor(config);
     const chainLog = log.child({ component: 'chain' });
     const chain =
@@ -229,21 +236,6 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     });
     const view = { publicUrl: config.http.publicUrl, merchantName: config.checkout.merchantName };
     const watcherLog = log.child({ component: 'watcher' });
-    const { url } = config.webhooks;
-    // Signed with the newest secret; receivers accept old and new while they rotate.
-    const [secret] = webhookSecrets(config);
-    const dispatcher =
-      url !== undefined && secret !== undefined
-        ? new WebhookDispatcher({
-            outbox,
-            url,
-            secret,
-            timeoutMs: config.webhooks.timeoutMs,
-            maxAttempts: config.webhooks.maxAttempts,
-            now,
-            log: log.child({ component: 'webhooks' }),
-          })
-        : undefined;
     const forwarder = forwarderFor(config, {
       repo,
       sweeps,
@@ -274,6 +266,12 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       countsCacheMs: config.ops.metricsCacheSeconds * 1000,
       log: log.child({ component: 'metrics' }),
     });
+    const webhooks = webhookServices(
+      { ...config.webhooks, secrets: webhookSecrets(config) },
+      webhookStores,
+      { now, log: log.child({ component: 'webhooks' }), registry: metrics.registry },
+    );
+    const dispatcher = webhooks.round;
     const holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const lease = new Lease(
       new LeaseRepository(mongo.db),
@@ -336,7 +334,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       onTickSkipped: () => {
         metrics.observeSkippedTick();
       },
-      ...(dispatcher && { dispatcher }),
+      dispatcher,
     });
     const probeChain = options.chain ?? readinessChain(config, budget);
     const readiness = new Readiness({
@@ -359,6 +357,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
       ledger,
       accounting: new AccountingSource(mongo.db),
       outbox,
+      webhookEndpoints: webhooks.registry,
       sweeps,
       forwarder,
       settlement,
@@ -380,6 +379,7 @@ export async function createDaemon(config: Config, options: DaemonOptions = {}):
     });
     return {
       ...services,
+      outbox,
       metrics,
       readiness,
       app,

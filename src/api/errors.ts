@@ -21,6 +21,12 @@ import { PaymentNotCancellableError } from '../payments/cancellation.js';
 import { RateUnavailableError } from '../pricing/rates.js';
 import { BadCursorError } from '../storage/cursor.js';
 import { AlreadyCreditedError, PaymentNotFoundError } from '../settlement/settlement-errors.js';
+import {
+  ReadOnlyEndpointError,
+  RedeliveryLimitedError,
+  TooManyEndpointsError,
+} from '../webhooks/endpoint-registry.js';
+import { WebhookUrlError } from '../webhooks/url-policy.js';
 import type { RouteMethods } from './method-not-allowed.js';
 
 export class ApiError extends Error {
@@ -52,7 +58,7 @@ interface ErrorRule<E extends Error> {
   /** Default: the error's own message. */
   message?: (err: E) => string;
   field?: (err: E, request: FastifyRequest) => string | undefined;
-  retryAfterSeconds?: number;
+  retryAfterSeconds?: number | ((err: E) => number);
   logged?: (err: E) => object;
   /**
    * Only on these routes (`METHOD /url`); elsewhere the error stays an internal error (500), as
@@ -77,7 +83,12 @@ function row<E extends Error>(
       code: rule.code,
       message: rule.message ? rule.message(err) : err.message,
       ...(field !== undefined && { field }),
-      ...(rule.retryAfterSeconds !== undefined && { retryAfterSeconds: rule.retryAfterSeconds }),
+      ...(rule.retryAfterSeconds !== undefined && {
+        retryAfterSeconds:
+          typeof rule.retryAfterSeconds === 'function'
+            ? rule.retryAfterSeconds(err)
+            : rule.retryAfterSeconds,
+      }),
       ...(rule.logged && { logged: rule.logged(err) }),
     };
   };
@@ -164,6 +175,15 @@ const DOMAIN_ERRORS: readonly DomainErrorRow[] = [
     code: 'chain_unavailable',
     message: () => 'the chain API is unavailable; try again',
     onlyOn: forwardNow,
+  }),
+  // Webhook endpoints (api/webhook-endpoints-routes.ts).
+  row(WebhookUrlError, { status: 400, code: 'invalid_request', field: () => 'url' }),
+  row(ReadOnlyEndpointError, { status: 409, code: 'read_only' }),
+  row(TooManyEndpointsError, { status: 409, code: 'too_many_endpoints' }),
+  row(RedeliveryLimitedError, {
+    status: 429,
+    code: 'rate_limited',
+    retryAfterSeconds: (e) => e.retryAfterSeconds,
   }),
 ];
 

@@ -3,22 +3,24 @@ import type { FastifyInstance } from 'fastify';
 import {
   WEBHOOK_EVENT_TYPES,
   WEBHOOK_STATES,
+  type WebhookDelivery,
   type WebhookEvent,
-  type WebhookOutbox,
 } from '../webhooks/outbox.js';
+import type { OutboxQueue } from '../webhooks/ports.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { pageOf, authenticatedErrors } from './schemas.js';
 import { notFound } from './errors.js';
 import type { ApiTypeProvider } from './prepare.js';
 
 export interface WebhookRoutesOptions {
-  outbox: WebhookOutbox;
+  outbox: OutboxQueue;
   auth: ApiKeyVerifier;
 }
 
 const dateTime = { type: 'string', format: 'date-time' } as const;
 
-const deliveryView = {
+/** One attempt of the delivery log (also in the endpoints API). */
+export const deliveryView = {
   type: 'object',
   required: ['at', 'attempt', 'durationMs', 'redelivery'],
   properties: {
@@ -71,6 +73,18 @@ const idParams = {
 
 const errors = authenticatedErrors;
 
+/** An attempt as the API shows it. */
+export function attemptJson(d: WebhookDelivery) {
+  return {
+    at: d.at.toISOString(),
+    attempt: d.attempt,
+    ...(d.status !== undefined && { status: d.status }),
+    ...(d.error !== undefined && { error: d.error }),
+    durationMs: d.durationMs,
+    redelivery: d.redelivery,
+  };
+}
+
 function view(event: WebhookEvent) {
   return {
     id: event._id,
@@ -83,14 +97,7 @@ function view(event: WebhookEvent) {
     ...(event.deliveredAt !== undefined && { deliveredAt: event.deliveredAt.toISOString() }),
     isRedelivery: event.redelivery,
     data: event.data,
-    deliveries: event.deliveries.map((d) => ({
-      at: d.at.toISOString(),
-      attempt: d.attempt,
-      ...(d.status !== undefined && { status: d.status }),
-      ...(d.error !== undefined && { error: d.error }),
-      durationMs: d.durationMs,
-      redelivery: d.redelivery,
-    })),
+    deliveries: event.deliveries.map(attemptJson),
   };
 }
 

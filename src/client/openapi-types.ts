@@ -372,6 +372,106 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List the webhook endpoints (the configured one first, as `config`) */
+    get: operations['getV1Webhooks'];
+    put?: never;
+    /**
+     * Add a webhook endpoint
+     * @description Events are signed in the Standard Webhooks format with the secret answered here (only here). At most 20 endpoints. The URL must be https and public unless the operator set webhooks.allowPrivateUrls.
+     */
+    post: operations['postV1Webhooks'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One webhook endpoint */
+    get: operations['getV1WebhooksById'];
+    put?: never;
+    post?: never;
+    /** Remove a webhook endpoint and its pending deliveries */
+    delete: operations['deleteV1WebhooksById'];
+    options?: never;
+    head?: never;
+    /**
+     * Change a webhook endpoint
+     * @description Re-enabling (`enabled: true`) clears an automatic disable and its reason.
+     */
+    patch: operations['patchV1WebhooksById'];
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An endpoint's delivery log, newest event first */
+    get: operations['getV1WebhooksByIdDeliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a delivery again
+     * @description Due now, with a fresh round of attempts and `isRedelivery: true`; same `webhook-id`. Limited per endpoint (429 with Retry-After).
+     */
+    post: operations['postV1WebhooksByIdDeliveriesByDeliveryIdRedeliver'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Replace the signing secret
+     * @description Answers the new secret (only here). For `overlapSeconds` (default 86400, at most 7 days) the old secret still signs too: `webhook-signature` carries both `v1,` entries.
+     */
+    post: operations['postV1WebhooksByIdRotateSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export interface webhooks {
   'destination.changed': {
@@ -3004,6 +3104,1022 @@ export interface operations {
       };
       /** @description URL too long */
       414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over a rate limit (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getV1Webhooks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** Format: date-time */
+              createdAt?: string;
+              description?: string;
+              /** Format: date-time */
+              disabledAt?: string;
+              /** @description why it was disabled automatically (a long failure run) */
+              disabledReason?: string;
+              enabled: boolean;
+              /** @description event types sent to this endpoint; empty or absent: all */
+              events: (
+                | 'payment.confirming'
+                | 'payment.confirmed'
+                | 'payment.forwarded'
+                | 'payment.expired'
+                | 'payment.underpaid'
+                | 'payment.late'
+                | 'payment.needs_review'
+                | 'payment.manually_confirmed'
+                | 'payment.swept_unpaid'
+                | 'payment.cancelled'
+                | 'destination.changed'
+              )[];
+              /**
+               * Format: date-time
+               * @description the first failed attempt since the last success
+               */
+              failingSince?: string;
+              id: string;
+              /**
+               * Format: date-time
+               * @description until then, the secret replaced by the last rotation still signs
+               */
+              previousSecretExpiresAt?: string;
+              /** @description true for `config`, the configured webhooks.url (change it in the configuration) */
+              readOnly: boolean;
+              /** Format: date-time */
+              updatedAt?: string;
+              url: string;
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description URL too long */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over a rate limit (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  postV1Webhooks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          description?: string;
+          /** @default true */
+          enabled?: boolean;
+          /** @description event types sent to this endpoint; empty or absent: all */
+          events?: (
+            | 'payment.confirming'
+            | 'payment.confirmed'
+            | 'payment.forwarded'
+            | 'payment.expired'
+            | 'payment.underpaid'
+            | 'payment.late'
+            | 'payment.needs_review'
+            | 'payment.manually_confirmed'
+            | 'payment.swept_unpaid'
+            | 'payment.cancelled'
+            | 'destination.changed'
+          )[];
+          url: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: date-time */
+            createdAt: string;
+            description?: string;
+            /** Format: date-time */
+            disabledAt?: string;
+            /** @description why it was disabled automatically (a long failure run) */
+            disabledReason?: string;
+            enabled: boolean;
+            /** @description event types sent to this endpoint; empty or absent: all */
+            events: (
+              | 'payment.confirming'
+              | 'payment.confirmed'
+              | 'payment.forwarded'
+              | 'payment.expired'
+              | 'payment.underpaid'
+              | 'payment.late'
+              | 'payment.needs_review'
+              | 'payment.manually_confirmed'
+              | 'payment.swept_unpaid'
+              | 'payment.cancelled'
+              | 'destination.changed'
+            )[];
+            /**
+             * Format: date-time
+             * @description the first failed attempt since the last success
+             */
+            failingSince?: string;
+            id: string;
+            /**
+             * Format: date-time
+             * @description until then, the secret replaced by the last rotation still signs
+             */
+            previousSecretExpiresAt?: string;
+            /** @description true for `config`, the configured webhooks.url (change it in the configuration) */
+            readOnly: boolean;
+            /** @description `whsec_…`: shown only now; keep it to verify */
+            secret: string;
+            /** Format: date-time */
+            updatedAt?: string;
+            url: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description URL too long */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over a rate limit (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getV1WebhooksById: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: date-time */
+            createdAt?: string;
+            description?: string;
+            /** Format: date-time */
+            disabledAt?: string;
+            /** @description why it was disabled automatically (a long failure run) */
+            disabledReason?: string;
+            enabled: boolean;
+            /** @description event types sent to this endpoint; empty or absent: all */
+            events: (
+              | 'payment.confirming'
+              | 'payment.confirmed'
+              | 'payment.forwarded'
+              | 'payment.expired'
+              | 'payment.underpaid'
+              | 'payment.late'
+              | 'payment.needs_review'
+              | 'payment.manually_confirmed'
+              | 'payment.swept_unpaid'
+              | 'payment.cancelled'
+              | 'destination.changed'
+            )[];
+            /**
+             * Format: date-time
+             * @description the first failed attempt since the last success
+             */
+            failingSince?: string;
+            id: string;
+            /**
+             * Format: date-time
+             * @description until then, the secret replaced by the last rotation still signs
+             */
+            previousSecretExpiresAt?: string;
+            /** @description true for `config`, the configured webhooks.url (change it in the configuration) */
+            readOnly: boolean;
+            /** Format: date-time */
+            updatedAt?: string;
+            url: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description URL too long */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over a rate limit (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  deleteV1WebhooksById: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description URL too long */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over a rate limit (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  patchV1WebhooksById: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          description?: string;
+          enabled?: boolean;
+          /** @description event types sent to this endpoint; empty or absent: all */
+          events?: (
+            | 'payment.confirming'
+            | 'payment.confirmed'
+            | 'payment.forwarded'
+            | 'payment.expired'
+            | 'payment.underpaid'
+            | 'payment.late'
+            | 'payment.needs_review'
+            | 'payment.manually_confirmed'
+            | 'payment.swept_unpaid'
+            | 'payment.cancelled'
+            | 'destination.changed'
+          )[];
+          url?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: date-time */
+            createdAt?: string;
+            description?: string;
+            /** Format: date-time */
+            disabledAt?: string;
+            /** @description why it was disabled automatically (a long failure run) */
+            disabledReason?: string;
+            enabled: boolean;
+            /** @description event types sent to this endpoint; empty or absent: all */
+            events: (
+              | 'payment.confirming'
+              | 'payment.confirmed'
+              | 'payment.forwarded'
+              | 'payment.expired'
+              | 'payment.underpaid'
+              | 'payment.late'
+              | 'payment.needs_review'
+              | 'payment.manually_confirmed'
+              | 'payment.swept_unpaid'
+              | 'payment.cancelled'
+              | 'destination.changed'
+            )[];
+            /**
+             * Format: date-time
+             * @description the first failed attempt since the last success
+             */
+            failingSince?: string;
+            id: string;
+            /**
+             * Format: date-time
+             * @description until then, the secret replaced by the last rotation still signs
+             */
+            previousSecretExpiresAt?: string;
+            /** @description true for `config`, the configured webhooks.url (change it in the configuration) */
+            readOnly: boolean;
+            /** Format: date-time */
+            updatedAt?: string;
+            url: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description URL too long */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over a rate limit (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getV1WebhooksByIdDeliveries: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+        state?: 'pending' | 'delivered' | 'failed';
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** @description the newest attempts, oldest first */
+              attemptLog: {
+                /** Format: date-time */
+                at: string;
+                attempt: number;
+                durationMs: number;
+                /** @description why the attempt failed without a usable answer */
+                error?: string;
+                redelivery: boolean;
+                /** @description the receiver's HTTP status, when it answered */
+                status?: number;
+              }[];
+              /** @description attempts in the current delivery round */
+              attempts: number;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              deliveredAt?: string;
+              /** @description the `webhook-id` header */
+              eventId: string;
+              id: string;
+              isRedelivery: boolean;
+              /** Format: date-time */
+              nextAttemptAt: string;
+              paymentId?: string;
+              /** @enum {string} */
+              state: 'pending' | 'delivered' | 'failed';
+              /** @enum {string} */
+              type:
+                | 'payment.confirming'
+                | 'payment.confirmed'
+                | 'payment.forwarded'
+                | 'payment.expired'
+                | 'payment.underpaid'
+                | 'payment.late'
+                | 'payment.needs_review'
+                | 'payment.manually_confirmed'
+                | 'payment.swept_unpaid'
+                | 'payment.cancelled'
+                | 'destination.changed';
+            }[];
+            nextCursor: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description URL too long */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over a rate limit (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  postV1WebhooksByIdDeliveriesByDeliveryIdRedeliver: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        deliveryId: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description the newest attempts, oldest first */
+            attemptLog: {
+              /** Format: date-time */
+              at: string;
+              attempt: number;
+              durationMs: number;
+              /** @description why the attempt failed without a usable answer */
+              error?: string;
+              redelivery: boolean;
+              /** @description the receiver's HTTP status, when it answered */
+              status?: number;
+            }[];
+            /** @description attempts in the current delivery round */
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            deliveredAt?: string;
+            /** @description the `webhook-id` header */
+            eventId: string;
+            id: string;
+            isRedelivery: boolean;
+            /** Format: date-time */
+            nextAttemptAt: string;
+            paymentId?: string;
+            /** @enum {string} */
+            state: 'pending' | 'delivered' | 'failed';
+            /** @enum {string} */
+            type:
+              | 'payment.confirming'
+              | 'payment.confirmed'
+              | 'payment.forwarded'
+              | 'payment.expired'
+              | 'payment.underpaid'
+              | 'payment.late'
+              | 'payment.needs_review'
+              | 'payment.manually_confirmed'
+              | 'payment.swept_unpaid'
+              | 'payment.cancelled'
+              | 'destination.changed';
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description URL too long */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  postV1WebhooksByIdRotateSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          overlapSeconds?: number;
+        } | null;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            /** Format: date-time */
+            previousSecretExpiresAt?: string;
+            secret: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description URL too long */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };

@@ -221,7 +221,7 @@ export const CONFIG_SCHEMA = {
     webhooks: {
       type: 'object',
       additionalProperties: false,
-      required: ['timeoutMs', 'maxAttempts'],
+      required: ['timeoutMs', 'maxAttempts', 'allowPrivateUrls'],
       properties: {
         url: { ...httpUrl, description: 'set with `webhooks.secrets`, or neither' },
         // Before `secrets`: a typo equally close to both is told the old name, as it was.
@@ -239,7 +239,23 @@ export const CONFIG_SCHEMA = {
           description: 'each ≥ 32 bytes; events are signed with the first (rotation: prepend)',
         },
         timeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
-        maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
+        maxAttempts: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100,
+          description: "attempts per round; a round's retries span at least 3 days",
+        },
+        allowPrivateUrls: {
+          type: 'boolean',
+          description:
+            'API endpoints may use http and loopback/private addresses (tests, internal hooks)',
+        },
+        secretsKey: {
+          ...webhookSecret,
+          secret: true,
+          description:
+            "≥ 32 bytes; seals the API endpoints' secrets in MongoDB; without it, stored plain",
+        },
       },
     },
     packages: PACKAGES_SCHEMA,

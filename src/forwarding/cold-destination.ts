@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { IndexCounter } from '../wallet/index-counter.js';
 import type { WalletAccount } from '../wallet/account.js';
-import type { WebhookOutbox } from '../webhooks/outbox.js';
+import type { OutboxWriter } from '../webhooks/ports.js';
 
 /** A fact pinned in the database at first start and checked at every later start. */
 export interface PinnedSetting {
@@ -143,7 +143,7 @@ const PIN_ID = 'cold-destination';
 
 export interface PinDeps {
   settings: PinnedSettings;
-  outbox: WebhookOutbox;
+  outbox: OutboxWriter;
   log: Logger;
   now: () => Date;
   /** The operator started with --accept-new-cold-destination. */

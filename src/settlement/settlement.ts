@@ -11,7 +11,7 @@ import { confirmManually } from '../payments/manual-confirmation.js';
 import { type IssuedPayment, isIssued } from '../payments/payment.js';
 import { type ViewContext, merchantView } from '../payments/views.js';
 import type { PaymentStore } from '../payments/payment-store.js';
-import type { WebhookOutbox } from '../webhooks/outbox.js';
+import type { OutboxWriter } from '../webhooks/ports.js';
 import { AlreadyCreditedError, PaymentNotFoundError } from './settlement-errors.js';
 
 export { AlreadyCreditedError, PaymentNotFoundError } from './settlement-errors.js';
@@ -32,7 +32,7 @@ export interface SettlementLog {
 export interface SettlementDeps {
   repo: PaymentStore;
   ledger: Pick<LedgerStore, 'creditPayment'>;
-  outbox: Pick<WebhookOutbox, 'enqueue'>;
+  outbox: OutboxWriter;
   view: ViewContext;
   /** The admin's "check now"; absent where nobody checks (the settlement steps still run). */
   check?: PaymentCheck;

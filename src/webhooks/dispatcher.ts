@@ -1,29 +1,26 @@
 /**
- * Sends due outbox events to the merchant's webhook URL, one claimed event at a time, signed
- * with the shared secret. 2xx is delivered; no answer, 408, 429 and 5xx are retried on a
- * backoff schedule until `maxAttempts`; any other status is final at once (the receiver
- * refuses the event, so resending the same bytes cannot help: fix it, then redeliver).
+ * Sends due outbox events to the configured `webhooks.url`, one claimed event at a time, in order
+ * per payment. Each request carries both signature styles: the Standard Webhooks headers
+ * (`webhook-id`, `webhook-timestamp`, `webhook-signature`, one `v1,` entry per configured secret)
+ * and, for receivers written against earlier versions, `Satwatch-Signature` (newest secret) with
+ * `Satwatch-Event-Id` and `Satwatch-Event-Type`. What an attempt comes to: see attempt.ts.
  */
-import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
-import axios, { AxiosError } from 'axios';
+import { judgeAttempt, postWebhook, safeUrl, webhookBody } from './attempt.js';
+import type { WebhookEvent } from './outbox.js';
+import { RETRY_WINDOW_SECONDS, retryPlan } from './retry-plan.js';
 import { signatureHeader } from './signature.js';
-import type { AttemptOutcome, WebhookEvent, WebhookOutbox } from './outbox.js';
+import { standardHeaders } from './standard-signature.js';
+import type { OutboxQueue } from './ports.js';
 
-/** Delay before attempt n+1 after attempt n failed: 10 s, 1 min, 5 min, 15 min, 30 min, 1 h, then 2 h. */
-export const RETRY_SCHEDULE_SECONDS = [10, 60, 300, 900, 1800, 3600] as const;
-export const RETRY_MAX_DELAY_SECONDS = 7200;
+export {
+  RETRY_MAX_DELAY_SECONDS,
+  RETRY_SCHEDULE_SECONDS,
+  retryDelaySeconds,
+} from './retry-plan.js';
+export { isRetryableStatus, webhookBody } from './attempt.js';
 
 /** Extra lock time beyond the request timeout, covering the database writes around a send. */
 export const LOCK_MARGIN_MS = 30_000;
-
-export function retryDelaySeconds(attempt: number): number {
-  return RETRY_SCHEDULE_SECONDS[attempt - 1] ?? RETRY_MAX_DELAY_SECONDS;
-}
-
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
 
 export interface DispatcherLog {
   info(obj: object, msg: string): void;
@@ -31,11 +28,16 @@ export interface DispatcherLog {
 }
 
 export interface WebhookDispatcherOptions {
-  outbox: WebhookOutbox;
+  outbox: Pick<OutboxQueue, 'claimDue' | 'recordAttempt'>;
   url: string;
+  /** Signs `Satwatch-Signature` (the newest configured secret). */
   secret: string;
+  /** Every configured secret, newest first, for `webhook-signature`; default `[secret]`. */
+  secrets?: readonly string[];
   timeoutMs: number;
   maxAttempts: number;
+  /** The retries of a round span at least this long (see retry-plan.ts); 0: the bare schedule. */
+  retryWindowSeconds?: number;
   now?: () => Date;
   /** Deliveries at info, failures at warn. */
   log?: DispatcherLog;
@@ -47,48 +49,14 @@ export interface DispatchResult {
   failed: number;
 }
 
-/** The request body: exactly these fields, in this order. */
-export function webhookBody(event: WebhookEvent): string {
-  return JSON.stringify({
-    id: event._id,
-    type: event.type,
-    createdAt: event.createdAt.toISOString(),
-    isRedelivery: event.redelivery,
-    data: event.data,
-  });
-}
-
-/** The URL without credentials, query or fragment, for logs. */
-function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid url)';
-  }
-}
-
-function describeError(err: unknown, timeoutMs: number): string {
-  if (err instanceof AxiosError) {
-    if (
-      err.code === 'ECONNABORTED' ||
-      err.code === 'ETIMEDOUT' ||
-      err.code === AxiosError.ERR_CANCELED
-    ) {
-      return `timed out after ${timeoutMs} ms`;
-    }
-    const cause: (Error & { code?: string }) | undefined = err.cause;
-    const code = err.code ?? cause?.code;
-    const message = cause?.message ?? err.message;
-    return code && !message.includes(code) ? `${code}: ${message}` : message;
-  }
-  return err instanceof Error ? err.message : 'unknown error';
-}
+export const unixSeconds = (d: Date): number => Math.floor(d.getTime() / 1000);
 
 export class WebhookDispatcher {
   private readonly now: () => Date;
   private readonly log: DispatcherLog;
   private readonly where: string;
+  private readonly plan: number[];
+  private readonly secrets: readonly string[];
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
@@ -97,6 +65,8 @@ export class WebhookDispatcher {
     this.now = options.now ?? (() => new Date());
     this.log = options.log ?? { info: () => undefined, warn: () => undefined };
     this.where = safeUrl(options.url);
+    this.plan = retryPlan(options.maxAttempts, options.retryWindowSeconds ?? RETRY_WINDOW_SECONDS);
+    this.secrets = options.secrets ?? [options.secret];
   }
 
   /** Delivers up to `limit` due events, oldest first; one failing event does not stop the rest. */
@@ -126,92 +96,60 @@ export class WebhookDispatcher {
   private async attempt(event: WebhookEvent): Promise<WebhookEvent['state']> {
     const { secret, timeoutMs, maxAttempts } = this.options;
     const at = this.now();
-    const body = webhookBody(event);
-    const started = performance.now();
-    let status: number | undefined;
-    let error: string | undefined;
-    try {
-      const response = await axios.post<Readable>(this.options.url, body, {
-        headers: {
-          'content-type': 'application/json',
-          'Satwatch-Signature': signatureHeader(secret, body, Math.floor(at.getTime() / 1000)),
-          'Satwatch-Event-Id': event._id,
-          'Satwatch-Event-Type': event.type,
-          'user-agent': 'satwatch',
-        },
-        timeout: timeoutMs,
-        // `timeout` is per socket inactivity; this bounds the whole exchange, so the lock holds.
-        signal: AbortSignal.timeout(timeoutMs),
-        maxRedirects: 0,
-        validateStatus: () => true,
-        // Only the status matters; the body is never read.
-        responseType: 'stream',
-        transformRequest: [(data: unknown) => data],
-      });
-      status = response.status;
-      response.data.destroy();
-    } catch (err) {
-      error = describeError(err, timeoutMs);
-    }
-    const durationMs = Math.round(performance.now() - started);
-
+    const body = webhookBody({ ...event, id: event._id, isRedelivery: event.redelivery });
+    const t = unixSeconds(at);
+    const result = await postWebhook({
+      url: this.options.url,
+      body,
+      headers: {
+        'content-type': 'application/json',
+        ...standardHeaders(this.secrets, event._id, t, body),
+        'Satwatch-Signature': signatureHeader(secret, body, t),
+        'Satwatch-Event-Id': event._id,
+        'Satwatch-Event-Type': event.type,
+        'user-agent': 'satwatch',
+      },
+      timeoutMs,
+    });
     const attempt = event.attempts;
-    let outcome: AttemptOutcome;
-    const delivery = {
+    const verdict = judgeAttempt(result, {
       at,
       attempt,
-      ...(status !== undefined && { status }),
-      durationMs,
       redelivery: event.redelivery,
-    };
-    if (status !== undefined && status >= 200 && status < 300) {
-      outcome = { state: 'delivered', delivery };
-    } else if (status === undefined || isRetryableStatus(status)) {
-      const why = error ?? `HTTP ${status}`;
-      if (attempt >= maxAttempts) {
-        outcome = {
-          state: 'failed',
-          delivery: { ...delivery, ...(error !== undefined && { error }) },
-        };
+      maxAttempts,
+      plan: this.plan,
+    });
+    const { status, error } = result;
+    const context = { eventId: event._id, type: event.type, attempt, status };
+    switch (verdict.kind) {
+      case 'delivered':
+        this.log.info({ ...context, durationMs: result.durationMs }, 'webhook delivered');
+        break;
+      case 'gave-up':
         this.log.warn(
-          { eventId: event._id, type: event.type, attempt, status, error, url: this.where },
-          `webhook failed after ${attempt} attempts (${why}); redeliver it once the receiver works`,
+          { ...context, error, url: this.where },
+          `webhook failed after ${attempt} attempts (${verdict.why}); redeliver it once the receiver works`,
         );
-      } else {
-        const nextAttemptAt = new Date(at.getTime() + retryDelaySeconds(attempt) * 1000);
-        outcome = {
-          state: 'pending',
-          nextAttemptAt,
-          delivery: { ...delivery, ...(error !== undefined && { error }) },
-        };
+        break;
+      case 'retrying':
         this.log.warn(
-          { eventId: event._id, type: event.type, attempt, status, error, nextAttemptAt },
-          `webhook attempt failed (${why}); retrying`,
+          { ...context, error, nextAttemptAt: verdict.outcome.nextAttemptAt },
+          `webhook attempt failed (${verdict.why}); retrying`,
         );
-      }
-    } else {
-      const reason =
-        status >= 300 && status < 400
-          ? `the receiver answered ${status} (redirects are not followed)`
-          : `the receiver refused it with ${status}`;
-      outcome = { state: 'failed', delivery: { ...delivery, error: `${reason}; not retried` } };
-      this.log.warn(
-        { eventId: event._id, type: event.type, attempt, status, url: this.where },
-        `webhook failed: ${reason}; not retried — fix the receiver, then redeliver it`,
-      );
+        break;
+      case 'refused':
+        this.log.warn(
+          { ...context, url: this.where },
+          `webhook failed: ${verdict.why}; not retried — fix the receiver, then redeliver it`,
+        );
+        break;
     }
-    if (outcome.state === 'delivered') {
-      this.log.info(
-        { eventId: event._id, type: event.type, attempt, status, durationMs },
-        'webhook delivered',
-      );
-    }
-    if (!(await this.options.outbox.recordAttempt(event, outcome))) {
+    if (!(await this.options.outbox.recordAttempt(event, verdict.outcome))) {
       this.log.info(
         { eventId: event._id, type: event.type, attempt },
         'webhook attempt logged only: a redelivery was requested while it was in flight',
       );
     }
-    return outcome.state;
+    return verdict.outcome.state;
   }
 }

@@ -1,14 +1,11 @@
 /**
- * The webhook outbox: one document per event in `webhook_events`, written in the same step that
- * changes a payment (the caller picks a deterministic id, so writing it twice is harmless) and
- * delivered later by the dispatcher. Holds the delivery state, the retry schedule's next due
- * time, a short delivery log, and the lock a dispatcher takes while it sends.
+ * The webhook outbox's shapes: one event per document in `webhook_events`, written in the same
+ * step that changes a payment and delivered later (storage/webhook-outbox.ts keeps them). Holds
+ * the delivery state of the configured URL, the retry schedule's next due time, a short delivery
+ * log, and the lock a dispatcher takes while it sends. Endpoints managed over the API get their
+ * own copies (storage/webhook-deliveries.ts), made from the event by the fan-out.
  */
-import { randomUUID } from 'node:crypto';
-import type { Collection, Db, Filter } from 'mongodb';
 import { WEBHOOK_TYPES, type WebhookType } from '../payments/state-machine.js';
-import { afterCursor, decodeCursor, nextCursor } from '../storage/cursor.js';
-import { isDuplicateKey } from '../storage/mongo.js';
 
 /** The event types are the payment state machine's (SPEC §7). */
 export const WEBHOOK_EVENT_TYPES = WEBHOOK_TYPES;
@@ -33,18 +30,16 @@ export interface WebhookDelivery {
   redelivery: boolean;
 }
 
-export interface WebhookEvent {
+/** What a queue of deliveries (the outbox, an endpoint's deliveries) keeps per item. */
+export interface QueuedDelivery {
   _id: string;
-  type: WebhookEventType;
   paymentId?: string;
-  /** The event's payload, stored as the JSON it is sent as. */
-  data: unknown;
   createdAt: Date;
   state: 'pending' | 'delivered' | 'failed';
   /** Attempts in the current delivery round (a redelivery starts a new round). */
   attempts: number;
   nextAttemptAt: Date;
-  /** Set while a dispatcher is sending; others leave the event alone until then. */
+  /** Set while a dispatcher is sending; others leave the item alone until then. */
   lockedUntil?: Date;
   /** The claim that holds the lock; a redelivery drops it so the in-flight result is not final. */
   lockId?: string;
@@ -52,6 +47,14 @@ export interface WebhookEvent {
   redelivery: boolean;
   /** The newest attempts, oldest first, at most DELIVERY_LOG_LIMIT. */
   deliveries: WebhookDelivery[];
+}
+
+export interface WebhookEvent extends QueuedDelivery {
+  type: WebhookEventType;
+  /** The event's payload, stored as the JSON it is sent as. */
+  data: unknown;
+  /** Set until the event has been copied to the matching API endpoints (see fan-out.ts). */
+  fanout?: 'pending';
 }
 
 export interface WebhookListFilter {
@@ -66,164 +69,4 @@ export interface AttemptOutcome {
   delivery: WebhookDelivery;
   state: WebhookEvent['state'];
   nextAttemptAt?: Date;
-}
-
-export class WebhookOutbox {
-  readonly collection: Collection<WebhookEvent>;
-
-  constructor(
-    db: Db,
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.collection = db.collection<WebhookEvent>('webhook_events');
-  }
-
-  async ensureIndexes(): Promise<void> {
-    await this.collection.createIndex(
-      { state: 1, nextAttemptAt: 1 },
-      { name: 'state_next_attempt' },
-      {},
-    );
-    await this.collection.createIndex(
-      { state: 1, createdAt: -1, _id: -1 },
-      { name: 'state_created' },
-      {},
-    );
-    await this.collection.createIndex(
-      { paymentId: 1, createdAt: -1, _id: -1 },
-      { name: 'payment_created' },
-      {},
-    );
-    await this.collection.createIndex({ createdAt: -1, _id: -1 }, { name: 'created' }, {});
-  }
-
-  /**
-   * Idempotent: the caller chooses a deterministic id (e.g. `<paymentId>:<eventSeq>`); a second
-   * enqueue of the same id is a no-op returning false. `data` must be JSON (it is stored as the
-   * JSON it will be sent as, so a Date becomes its ISO string here, and a BigInt is refused).
-   */
-  async enqueue(event: {
-    id: string;
-    type: WebhookEventType;
-    paymentId?: string;
-    data: unknown;
-  }): Promise<boolean> {
-    if (!EVENT_ID_PATTERN.test(event.id)) {
-      throw new TypeError('webhook event id must be 1-100 printable ASCII characters, no spaces');
-    }
-    if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(event.type)) {
-      throw new TypeError(`unknown webhook event type ${event.type}`);
-    }
-    const json = JSON.stringify(event.data) as string | undefined;
-    const data: unknown = json === undefined ? null : JSON.parse(json);
-    const now = this.now();
-    const doc: WebhookEvent = {
-      _id: event.id,
-      type: event.type,
-      ...(event.paymentId !== undefined && { paymentId: event.paymentId }),
-      data,
-      createdAt: now,
-      state: 'pending',
-      attempts: 0,
-      nextAttemptAt: now,
-      redelivery: false,
-      deliveries: [],
-    };
-    try {
-      await this.collection.insertOne(doc);
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
-  }
-
-  get(id: string): Promise<WebhookEvent | null> {
-    return this.collection.findOne({ _id: id });
-  }
-
-  /** Events newest first, `limit` at a time after `cursor`. */
-  async list(
-    filter: WebhookListFilter,
-  ): Promise<{ items: WebhookEvent[]; nextCursor: string | null }> {
-    const query: Filter<WebhookEvent> = {};
-    if (filter.state !== undefined) query.state = filter.state;
-    if (filter.paymentId !== undefined) query.paymentId = filter.paymentId;
-    if (filter.cursor !== undefined) Object.assign(query, afterCursor(decodeCursor(filter.cursor)));
-    const items = await this.collection
-      .find(query)
-      .sort({ createdAt: -1, _id: -1 })
-      .limit(filter.limit)
-      .toArray();
-    return { items, nextCursor: nextCursor(items, filter.limit) };
-  }
-
-  /**
-   * Back to pending, due now, marked redelivery, with a fresh round of attempts; false if the id
-   * is unknown. An attempt in flight finishes first (the lock stays), but its result no longer
-   * settles the event, so the redelivery is always sent.
-   */
-  async redeliver(id: string): Promise<boolean> {
-    const result = await this.collection.updateOne(
-      { _id: id },
-      {
-        $set: { state: 'pending', nextAttemptAt: this.now(), redelivery: true, attempts: 0 },
-        $unset: { deliveredAt: '', lockId: '' },
-      },
-    );
-    return result.matchedCount === 1;
-  }
-
-  /**
-   * Takes the oldest due event for one attempt: pending, due, and not locked by another
-   * dispatcher. Atomic, so two replicas never hold the same event at once. Counts the attempt
-   * up front, so a process that dies while sending still uses one up.
-   */
-  async claimDue(lockMs: number): Promise<WebhookEvent | null> {
-    const now = this.now();
-    return this.collection.findOneAndUpdate(
-      {
-        state: 'pending',
-        nextAttemptAt: { $lte: now },
-        $or: [{ lockedUntil: { $exists: false } }, { lockedUntil: { $lt: now } }],
-      },
-      {
-        $set: { lockedUntil: new Date(now.getTime() + lockMs), lockId: randomUUID() },
-        $inc: { attempts: 1 },
-      },
-      { sort: { createdAt: 1, _id: 1 }, returnDocument: 'after' },
-    );
-  }
-
-  /**
-   * Records the attempt made under `claim`: appends to the delivery log and, if the claim still
-   * holds the event, settles it (delivered, failed, or pending until `nextAttemptAt`) and
-   * releases the lock. Returns false if a redelivery or an expired lock superseded the claim;
-   * the attempt is then only logged.
-   */
-  async recordAttempt(claim: WebhookEvent, outcome: AttemptOutcome): Promise<boolean> {
-    const push = {
-      deliveries: { $each: [outcome.delivery], $slice: -DELIVERY_LOG_LIMIT },
-    };
-    const set: Partial<WebhookEvent> = { state: outcome.state };
-    const unset: Record<string, ''> = { lockedUntil: '', lockId: '' };
-    if (outcome.state === 'delivered') set.deliveredAt = this.now();
-    if (outcome.state === 'pending' && outcome.nextAttemptAt)
-      set.nextAttemptAt = outcome.nextAttemptAt;
-    const settled = await this.collection.updateOne(
-      { _id: claim._id, lockId: claim.lockId },
-      { $set: set, $unset: unset, $push: push },
-    );
-    if (settled.matchedCount === 1) return true;
-
-    await this.collection.updateOne({ _id: claim._id }, { $push: push });
-    // Superseded by a redelivery: release our lock so the redelivery need not wait for it.
-    if (claim.lockedUntil) {
-      await this.collection.updateOne(
-        { _id: claim._id, lockId: { $exists: false }, lockedUntil: claim.lockedUntil },
-        { $unset: { lockedUntil: '' } },
-      );
-    }
-    return false;
-  }
 }

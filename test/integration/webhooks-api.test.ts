@@ -7,7 +7,7 @@ import { ApiKeyVerifier, hashApiKey, newApiKey } from '../../src/api/auth.js';
 import { prepareApi } from '../../src/api/prepare.js';
 import { webhookRoutes } from '../../src/api/webhooks-routes.js';
 import { WebhookDispatcher } from '../../src/webhooks/dispatcher.js';
-import { WebhookOutbox } from '../../src/webhooks/outbox.js';
+import { WebhookOutbox } from '../../src/storage/webhook-outbox.js';
 import { LabClient } from '../lab/client.js';
 import { type HttpStub, startHttpStub } from '../support/http-stub.js';
 

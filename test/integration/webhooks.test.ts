@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/webhooks/dispatcher.js';
-import { WebhookOutbox, type WebhookEvent } from '../../src/webhooks/outbox.js';
+import { WebhookOutbox } from '../../src/storage/webhook-outbox.js';
+import type { WebhookEvent } from '../../src/webhooks/outbox.js';
 import { verifySignature } from '../../src/webhooks/signature.js';
 import { LabClient } from '../lab/client.js';
 import { type HttpStub, startHttpStub } from '../support/http-stub.js';
@@ -83,6 +84,8 @@ function dispatcher(options: Partial<WebhookDispatcherOptions> = {}): WebhookDis
     secret: SECRET,
     timeoutMs: 2000,
     maxAttempts: 10,
+    // The bare schedule, so the steps below stay short (the 3-day stretch: retry-plan tests).
+    retryWindowSeconds: 0,
     now,
     log: {
       info: (obj, msg) => logs.push({ obj, msg }),
@@ -98,10 +101,12 @@ async function event(id: string): Promise<WebhookEvent> {
   return doc;
 }
 
-async function enqueue(id: string, data: unknown = { paymentId: 'pay_1', amountSats: 150_000 }) {
-  expect(await outbox.enqueue({ id, type: 'payment.confirmed', paymentId: 'pay_1', data })).toBe(
-    true,
-  );
+async function enqueue(
+  id: string,
+  data: unknown = { paymentId: 'pay_1', amountSats: 150_000 },
+  paymentId = 'pay_1',
+) {
+  expect(await outbox.enqueue({ id, type: 'payment.confirmed', paymentId, data })).toBe(true);
 }
 
 /** A port nothing listens on. */
@@ -492,7 +497,8 @@ describe('webhook delivery', () => {
   it('delivers each of 30 events exactly once with two replicas dispatching concurrently', async () => {
     receive(() => ({ delayMs: 5 }));
     for (let i = 0; i < 30; i++) {
-      await enqueue(`pay_${i}:1`, { i });
+      // Thirty payments: one payment's events go one after another (see the order tests).
+      await enqueue(`pay_${i}:1`, { i }, `pay_${i}`);
       advance(1);
     }
     const replicaOutbox = new WebhookOutbox((await connect()).db(db.databaseName), now);
@@ -528,8 +534,9 @@ describe('webhook delivery', () => {
       'pay_1:6': {},
     };
     receive((id) => behaviour[id] ?? {});
-    for (const id of Object.keys(behaviour)) {
-      await enqueue(id);
+    // Each on its own payment: events of one payment wait for each other (see the order test).
+    for (const [i, id] of Object.keys(behaviour).entries()) {
+      await enqueue(id, undefined, `pay_${i}`);
       advance(1);
     }
     expect(await dispatcher({ timeoutMs: 300 }).deliverDue()).toEqual({
@@ -550,6 +557,60 @@ describe('webhook delivery', () => {
     });
   });
 
+  it('holds a later event of a payment until the earlier one is delivered, other payments go on', async () => {
+    // pay_1:1 fails twice (503), then the receiver recovers.
+    receive((id, nth) => (id === 'pay_1:1' && nth <= 2 ? { status: 503 } : {}));
+    await enqueue('pay_1:1');
+    advance(1);
+    await enqueue('pay_1:2');
+    advance(1);
+    await enqueue('pay_2:1', undefined, 'pay_2');
+    const d = dispatcher();
+    expect(await d.deliverDue()).toEqual({ delivered: 1, retrying: 1, failed: 0 });
+    expect(received.map((r) => r.id)).toEqual(['pay_1:1', 'pay_2:1']);
+    expect((await event('pay_1:2')).attempts).toBe(0);
+    advance(10_000);
+    expect(await d.deliverDue()).toEqual({ delivered: 0, retrying: 1, failed: 0 });
+    advance(60_000);
+    expect(await d.deliverDue()).toEqual({ delivered: 2, retrying: 0, failed: 0 });
+    expect(received.map((r) => r.id)).toEqual([
+      'pay_1:1',
+      'pay_2:1',
+      'pay_1:1',
+      'pay_1:1',
+      'pay_1:2',
+    ]);
+  });
+
+  it('lets the later event go once the earlier one is given up', async () => {
+    receive((id) => (id === 'pay_1:1' ? { status: 500 } : {}));
+    await enqueue('pay_1:1');
+    advance(1);
+    await enqueue('pay_1:2');
+    const d = dispatcher({ maxAttempts: 2 });
+    expect(await d.deliverDue()).toEqual({ delivered: 0, retrying: 1, failed: 0 });
+    advance(10_000);
+    expect(await d.deliverDue()).toEqual({ delivered: 1, retrying: 0, failed: 1 });
+    expect(received.map((r) => r.id)).toEqual(['pay_1:1', 'pay_1:1', 'pay_1:2']);
+  });
+
+  it('keeps retrying for at least 3 days by default, within maxAttempts', async () => {
+    receive(() => ({ status: 500 }));
+    await enqueue('pay_1:1');
+    const d = dispatcher({ maxAttempts: 12, retryWindowSeconds: undefined });
+    let failed = 0;
+    while (failed === 0) {
+      const doc = await event('pay_1:1');
+      clock = doc.nextAttemptAt;
+      failed = (await d.deliverDue()).failed;
+    }
+    expect(received).toHaveLength(12);
+    expect(clock.getTime() - START.getTime()).toBeGreaterThanOrEqual(3 * 24 * 3600 * 1000);
+    // The quick retries come first.
+    const doc = await event('pay_1:1');
+    expect(doc.deliveries[1]!.at.getTime() - doc.deliveries[0]!.at.getTime()).toBe(10_000);
+  });
+
   it('respects the limit per call', async () => {
     for (let i = 1; i <= 5; i++) await enqueue(`pay_1:${i}`);
     expect(await dispatcher().deliverDue(2)).toEqual({ delivered: 2, retrying: 0, failed: 0 });
@@ -564,7 +625,9 @@ describe('webhook delivery', () => {
       'pay_1:4': { delayMs: 1000 },
     };
     receive((id) => behaviour[id] ?? {});
-    for (const id of Object.keys(behaviour)) await enqueue(id, { id, secretLooking: false });
+    for (const [i, id] of Object.keys(behaviour).entries()) {
+      await enqueue(id, { id, secretLooking: false }, `pay_${i}`);
+    }
     const url = new URL(stub.url);
     const withCredentials = `http://hookuser:hookpass@${url.host}/hooks?token=querytoken123`;
     const result = await dispatcher({ url: withCredentials, timeoutMs: 300 }).deliverDue();

@@ -96,9 +96,11 @@ const ACCEPTED_BEFORE: readonly (readonly [string, string, string, boolean])[] =
     'int',
     false,
   ],
+  ['SATWATCH_WEBHOOK_ALLOW_PRIVATE_URLS', 'webhooks.allowPrivateUrls', 'bool', false],
   ['SATWATCH_WEBHOOK_MAX_ATTEMPTS', 'webhooks.maxAttempts', 'int', false],
   ['SATWATCH_WEBHOOK_SECRET', 'webhooks.secret', 'string', true],
   ['SATWATCH_WEBHOOK_SECRETS', 'webhooks.secrets', 'list', true],
+  ['SATWATCH_WEBHOOK_SECRETS_KEY', 'webhooks.secretsKey', 'string', true],
   ['SATWATCH_WEBHOOK_TIMEOUT_MS', 'webhooks.timeoutMs', 'int', false],
   ['SATWATCH_WEBHOOK_URL', 'webhooks.url', 'string', false],
 ];
