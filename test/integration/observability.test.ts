@@ -107,6 +107,7 @@ describe('GET /metrics', () => {
       forwarded: 0,
       expired: 0,
       underpaid: 0,
+      cancelled: 0,
     });
     expect(m.types.get('satwatch_payments')).toBe('gauge');
     expect(valueOf(m, 'satwatch_payments_needing_review')).toBe(0);

@@ -3,7 +3,7 @@
  * passes in the unit project. Neither mines nor pays: a database of its own.
  */
 import { beforeAll } from 'vitest';
-import { WebhookOutbox } from '../../src/webhooks/outbox.js';
+import { WebhookOutbox } from '../../src/storage/webhook-outbox.js';
 import { labDatabase } from '../support/lab-database.js';
 import { webhookOutboxContract } from '../support/webhook-outbox-contract.js';
 

@@ -7,8 +7,8 @@ import {
   EVENT_ID_PATTERN,
   WEBHOOK_EVENT_TYPES,
   type WebhookEventType,
-  type WebhookOutbox,
 } from '../../src/webhooks/outbox.js';
+import type { OutboxWriter } from '../../src/webhooks/ports.js';
 
 export interface EnqueuedWebhook {
   id: string;
@@ -17,7 +17,7 @@ export interface EnqueuedWebhook {
   data: unknown;
 }
 
-export class MemoryWebhookOutbox implements Pick<WebhookOutbox, 'enqueue'> {
+export class MemoryWebhookOutbox implements OutboxWriter {
   /** What was enqueued, in order (tests). */
   readonly events: EnqueuedWebhook[] = [];
 

@@ -6,9 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { WebhookOutbox } from '../../src/webhooks/outbox.js';
+import type { OutboxWriter } from '../../src/webhooks/ports.js';
 
-type Outbox = Pick<WebhookOutbox, 'enqueue'>;
+type Outbox = OutboxWriter;
 
 const eventId = (): string => `pay_${randomBytes(6).toString('hex')}:1`;
 
