@@ -8,25 +8,13 @@ import type { ApiKeyVerifier } from './auth.js';
 import { pageOf } from './schemas.js';
 import { ApiError, notFound } from './errors.js';
 import type { ApiTypeProvider } from './prepare.js';
+import { idParams, isoDate, parseDate } from './params.js';
 
 export interface AdminRoutesOptions {
   repo: PaymentStore;
   settlement: Pick<Settlement, 'checkNow' | 'confirmManually'>;
   auth: ApiKeyVerifier;
   view: ViewContext;
-}
-
-const isoDate = {
-  type: 'string',
-  pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$',
-} as const;
-
-function parseDate(text: string | undefined, field: string): Date | undefined {
-  if (text === undefined) return undefined;
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime()))
-    throw new ApiError(400, 'invalid_request', `${field} is not a date`, field);
-  return date;
 }
 
 export async function adminRoutes(
@@ -93,12 +81,6 @@ export async function adminRoutes(
       };
     },
   );
-
-  const idParams = {
-    type: 'object',
-    required: ['id'],
-    properties: { id: { type: 'string', maxLength: 64 } },
-  } as const;
 
   app.get(
     '/v1/admin/payments/:id',

@@ -14,6 +14,7 @@ import { SharedReads } from '../checkout/shared-reads.js';
 import { notFound } from './errors.js';
 import { perMinute } from './rate-limits.js';
 import type { ApiTypeProvider } from './prepare.js';
+import { idParams } from './params.js';
 
 export interface CheckoutRoutesOptions {
   payments: PaymentService;
@@ -48,12 +49,6 @@ export function checkoutOptions(
     underpaymentToleranceBps: config.payments.underpaymentToleranceBps,
   };
 }
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', maxLength: 64 } },
-} as const;
 
 export function checkoutRoutes(
   instance: FastifyInstance,

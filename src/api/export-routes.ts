@@ -4,19 +4,18 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { type ExportKind, csvExport, exportFileName } from '../accounting/csv.js';
-import { ISO_DATE, parseRange } from '../accounting/range.js';
+import { parseRange } from '../accounting/range.js';
 import { LEDGER_COLUMNS, PAYMENT_COLUMNS } from '../accounting/rows.js';
 import type { AccountingSource } from '../storage/accounting-source.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { ApiError } from './errors.js';
 import type { ApiTypeProvider } from './prepare.js';
+import { isoDate } from './params.js';
 
 export interface ExportRoutesOptions {
   accounting: AccountingSource;
   auth: ApiKeyVerifier;
 }
-
-const isoDate = { type: 'string', pattern: ISO_DATE.source } as const;
 
 export async function exportRoutes(
   instance: FastifyInstance,

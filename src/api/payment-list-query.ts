@@ -7,17 +7,7 @@ import { PAYMENT_STATUSES, type PaymentStatus } from '../payments/payment.js';
 import type { PaymentListFilter } from '../payments/payment-service.js';
 import { ApiError } from './errors.js';
 import { createPaymentBody } from './schemas.js';
-
-const isoDate = {
-  type: 'string',
-  pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$',
-} as const;
-
-export const paymentIdParams = {
-  type: 'object',
-  properties: { id: { type: 'string', maxLength: 64 } },
-  required: ['id'],
-} as const;
+import { isoDate, parseDate } from './params.js';
 
 export const paymentListQuery = {
   type: 'object',
@@ -41,14 +31,6 @@ export interface PaymentListQuery {
   createdTo?: string;
   limit: number;
   cursor?: string;
-}
-
-function parseDate(text: string | undefined, field: string): Date | undefined {
-  if (text === undefined) return undefined;
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime()))
-    throw new ApiError(400, 'invalid_request', `${field} is not a date`, field);
-  return date;
 }
 
 export function toListFilter(query: Omit<PaymentListQuery, 'limit' | 'cursor'>): PaymentListFilter {

@@ -6,7 +6,8 @@ import type { PaymentService } from '../payments/payment-service.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { notFound } from './errors.js';
 import { perMinute } from './rate-limits.js';
-import { paymentIdParams, paymentListQuery, toListFilter } from './payment-list-query.js';
+import { paymentListQuery, toListFilter } from './payment-list-query.js';
+import { idParams } from './params.js';
 import { createPaymentBody, idempotencyHeaders, pageOf } from './schemas.js';
 import type { ApiTypeProvider } from './prepare.js';
 
@@ -81,7 +82,7 @@ export function paymentRoutes(
         tags: ['payments'],
         summary: 'Read a payment',
         security: [{ apiKey: [] }],
-        params: paymentIdParams,
+        params: idParams,
         response: { 200: { $ref: 'Payment#' }, 404: { $ref: 'Error#' } },
       },
     },
@@ -130,7 +131,7 @@ export function paymentRoutes(
           'after the cancel is recorded as late, flagged for review, never credited automatically, ' +
           'and swept to the cold wallet like any unpaid coins.',
         security: [{ apiKey: [] }],
-        params: paymentIdParams,
+        params: idParams,
         response: {
           200: { $ref: 'Payment#' },
           404: { $ref: 'Error#' },

@@ -7,6 +7,7 @@ import type { ApiKeyVerifier } from './auth.js';
 import { ApiError, notFound } from './errors.js';
 import { authenticatedErrors, eventList, pageOf } from './schemas.js';
 import type { ApiTypeProvider } from './prepare.js';
+import { idParams } from './params.js';
 
 export interface SweepsRoutesOptions {
   sweeps: SweepRepository;
@@ -81,12 +82,6 @@ function view(sweep: Sweep, withHex = false) {
     events: sweep.events.map((e) => ({ ...e, at: e.at.toISOString() })),
   };
 }
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', maxLength: 64 } },
-} as const;
 
 export function sweepsRoutes(
   instance: FastifyInstance,

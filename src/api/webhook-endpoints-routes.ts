@@ -17,6 +17,7 @@ import { notFound } from './errors.js';
 import type { ApiTypeProvider } from './prepare.js';
 import { attemptJson, deliveryView as attemptView } from './webhooks-routes.js';
 import { PRINTABLE_TEXT_PATTERN, authenticatedErrors, pageOf } from './schemas.js';
+import { webhookIdParams } from './params.js';
 
 export interface WebhookEndpointRoutesOptions {
   registry: EndpointRegistry;
@@ -101,12 +102,6 @@ const deliveryView = {
       items: attemptView,
     },
   },
-} as const;
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
 } as const;
 
 const urlField = { type: 'string', minLength: 1, maxLength: MAX_WEBHOOK_URL_LENGTH } as const;
@@ -216,7 +211,7 @@ export function webhookEndpointRoutes(
       schema: {
         ...common,
         summary: 'One webhook endpoint',
-        params: idParams,
+        params: webhookIdParams,
         response: { 200: endpointView, ...errors },
       },
     },
@@ -235,7 +230,7 @@ export function webhookEndpointRoutes(
         ...common,
         summary: 'Change a webhook endpoint',
         description: 'Re-enabling (`enabled: true`) clears an automatic disable and its reason.',
-        params: idParams,
+        params: webhookIdParams,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -264,7 +259,7 @@ export function webhookEndpointRoutes(
       schema: {
         ...common,
         summary: 'Remove a webhook endpoint and its pending deliveries',
-        params: idParams,
+        params: webhookIdParams,
         response: { 204: { type: 'null' }, ...errors, 409: { $ref: 'Error#' } },
       },
     },
@@ -284,7 +279,7 @@ export function webhookEndpointRoutes(
         summary: 'Replace the signing secret',
         description:
           'Answers the new secret (only here). For `overlapSeconds` (default 86400, at most 7 days) the old secret still signs too: `webhook-signature` carries both `v1,` entries.',
-        params: idParams,
+        params: webhookIdParams,
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
@@ -328,7 +323,7 @@ export function webhookEndpointRoutes(
       schema: {
         ...common,
         summary: "An endpoint's delivery log, newest event first",
-        params: idParams,
+        params: webhookIdParams,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -366,7 +361,7 @@ export function webhookEndpointRoutes(
           type: 'object',
           required: ['id', 'deliveryId'],
           properties: {
-            id: idParams.properties.id,
+            id: webhookIdParams.properties.id,
             deliveryId: { type: 'string', minLength: 1, maxLength: 100 },
           },
         },

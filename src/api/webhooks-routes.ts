@@ -11,6 +11,7 @@ import type { ApiKeyVerifier } from './auth.js';
 import { pageOf, authenticatedErrors } from './schemas.js';
 import { notFound } from './errors.js';
 import type { ApiTypeProvider } from './prepare.js';
+import { webhookIdParams } from './params.js';
 
 export interface WebhookRoutesOptions {
   outbox: OutboxQueue;
@@ -63,12 +64,6 @@ const eventView = {
       description: 'the newest attempts, oldest first',
     },
   },
-} as const;
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
 } as const;
 
 const errors = authenticatedErrors;
@@ -157,7 +152,7 @@ export function webhookRoutes(
           'Puts the event back in the queue, due now, with a fresh round of attempts; the body says `isRedelivery: true`. ' +
           'The event keeps its id: a receiver that has already processed it should simply answer 2xx.',
         security: [{ apiKey: [] }],
-        params: idParams,
+        params: webhookIdParams,
         response: { 202: eventView, ...errors, 404: { $ref: 'Error#' } },
       },
     },
