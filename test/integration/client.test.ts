@@ -8,9 +8,11 @@ import {
   SatwatchApiError,
   type SatwatchClient,
   createSatwatchClient,
+  verifyWebhook,
 } from '../../src/client/index.js';
 import { LabClient } from '../lab/client.js';
 import { type TestDaemon, listen, startTestDaemon, stopTestDaemon } from '../support/daemon.js';
+import { type HttpStub, startHttpStub } from '../support/http-stub.js';
 
 let d: TestDaemon;
 let lab: LabClient;
@@ -145,4 +147,75 @@ describe('balances through the client', () => {
     const over = await refusal(client.debit(userId, debit, { idempotencyKey: `d2-${run}` }));
     expect(over).toMatchObject({ status: 409, code: 'insufficient_balance' });
   }, 60_000);
+});
+
+describe('webhook endpoints through the client', () => {
+  let hooked: TestDaemon;
+  let receiver: HttpStub;
+  let hooks: SatwatchClient;
+
+  beforeAll(async () => {
+    receiver = await startHttpStub(() => ({ body: '' }));
+    // The receiver listens on loopback, which only this setting allows.
+    hooked = await startTestDaemon({ SATWATCH_WEBHOOK_ALLOW_PRIVATE_URLS: 'true' });
+    hooks = createSatwatchClient({ baseUrl: await listen(hooked.app), apiKey: hooked.merchantKey });
+  });
+  afterAll(async () => {
+    await stopTestDaemon(hooked);
+    await receiver.close();
+  });
+
+  it('creates, filters, delivers, rotates and deletes an endpoint, and verifies what it received', async () => {
+    const created = await hooks.createWebhook({
+      url: `${receiver.url}/hooks`,
+      events: ['payment.cancelled'],
+      description: 'order system',
+    });
+    expect(created.secret).toMatch(/^whsec_/);
+    const listed = await hooks.listWebhooks();
+    expect(listed.items.map((e) => e.id)).toContain(created.id);
+    expect(JSON.stringify(listed)).not.toContain(created.secret);
+    expect(await hooks.updateWebhook(created.id, { description: 'orders' })).toMatchObject({
+      id: created.id,
+      description: 'orders',
+      events: ['payment.cancelled'],
+      enabled: true,
+    });
+
+    const payment = await hooks.createPayment({
+      userId: `hooked-${run}`,
+      price: { amount: '20000', currency: 'SAT' },
+      credits: 1,
+    });
+    await hooks.cancelPayment(payment.id);
+    await hooked.settlement.publishOutbox(payment.id);
+    expect(hooked.dispatcher).toBeDefined();
+    await hooked.dispatcher!.deliverDue();
+    expect(receiver.requests).toHaveLength(1);
+    const delivery = receiver.requests[0]!;
+    const verified = verifyWebhook(delivery.headers, delivery.body, created.secret);
+    expect(verified).toMatchObject({ type: 'payment.cancelled' });
+    expect(() =>
+      verifyWebhook(delivery.headers, delivery.body, `whsec_${'A'.repeat(43)}=`),
+    ).toThrow();
+
+    const deliveries = await hooks.listWebhookDeliveries(created.id);
+    expect(deliveries.items).toHaveLength(1);
+    await hooks.redeliverWebhook(created.id, deliveries.items[0]!.id);
+
+    const rotated = await hooks.rotateWebhookSecret(created.id, { overlapSeconds: 0 });
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(created.secret);
+
+    await hooks.deleteWebhook(created.id);
+    expect(await refusal(hooks.getWebhook(created.id))).toMatchObject({
+      status: 404,
+      code: 'not_found',
+    });
+  }, 120_000);
+
+  it('refuses a bad endpoint with our error shape, naming the field', async () => {
+    const err = await refusal(hooks.createWebhook({ url: 'not a url' }));
+    expect(err).toMatchObject({ status: 400, field: 'url' });
+  });
 });
