@@ -6,14 +6,6 @@
 import createClient from 'openapi-fetch';
 import { SatwatchApiError } from './errors.js';
 import type { components, operations, paths } from './openapi-types.js';
-import type {
-  CreateWebhookInput,
-  CreatedWebhookEndpoint,
-  RotateWebhookSecretInput,
-  UpdateWebhookInput,
-  WebhookDelivery,
-  WebhookEndpoint,
-} from './webhook-endpoints.js';
 
 type JsonBody<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 
@@ -25,6 +17,18 @@ export type PaymentPage = JsonBody<operations['getV1Payments']['responses'][200]
 export type Balance = JsonBody<operations['getV1UsersByIdBalance']['responses'][200]>;
 export type DebitInput = JsonBody<operations['postV1UsersByIdDebit']['requestBody']>;
 export type LedgerEntry = JsonBody<operations['postV1UsersByIdDebit']['responses'][201]>;
+export type WebhookEndpoint = JsonBody<operations['getV1WebhooksById']['responses'][200]>;
+/** Answered only by creation: the secret (`whsec_…`) is shown once, then only on rotation. */
+export type CreatedWebhookEndpoint = JsonBody<operations['postV1Webhooks']['responses'][201]>;
+export type CreateWebhookInput = JsonBody<operations['postV1Webhooks']['requestBody']>;
+export type UpdateWebhookInput = JsonBody<operations['patchV1WebhooksById']['requestBody']>;
+export type RotateWebhookSecretInput = NonNullable<
+  JsonBody<NonNullable<operations['postV1WebhooksByIdRotateSecret']['requestBody']>>
+>;
+export type WebhookDeliveryPage = JsonBody<
+  operations['getV1WebhooksByIdDeliveries']['responses'][200]
+>;
+export type WebhookDelivery = WebhookDeliveryPage['items'][number];
 
 export interface SatwatchClientOptions {
   /** The daemon's public URL, e.g. `https://pay.example.com`. */
@@ -119,69 +123,46 @@ export class SatwatchClient {
   }
 
   listWebhooks() {
-    return this.raw<{ items: WebhookEndpoint[] }>('GET', '/v1/webhooks');
+    return unwrap(this.http.GET('/v1/webhooks'));
   }
 
   getWebhook(id: string) {
-    return this.raw<WebhookEndpoint>('GET', `/v1/webhooks/${encodeURIComponent(id)}`);
+    return unwrap(this.http.GET('/v1/webhooks/{id}', { params: { path: { id } } }));
   }
 
   /** Creates an endpoint; the answer carries its secret, shown only this once. */
   createWebhook(input: CreateWebhookInput) {
-    return this.raw<CreatedWebhookEndpoint>('POST', '/v1/webhooks', input);
+    return unwrap(this.http.POST('/v1/webhooks', { body: input }));
   }
 
   updateWebhook(id: string, input: UpdateWebhookInput) {
-    return this.raw<WebhookEndpoint>('PATCH', `/v1/webhooks/${encodeURIComponent(id)}`, input);
+    return unwrap(this.http.PATCH('/v1/webhooks/{id}', { params: { path: { id } }, body: input }));
   }
 
   async deleteWebhook(id: string): Promise<void> {
-    await this.raw<unknown>('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`);
+    await unwrap(this.http.DELETE('/v1/webhooks/{id}', { params: { path: { id } } }));
   }
 
   /** A new secret; the old one keeps signing beside it for `overlapSeconds`. */
   rotateWebhookSecret(id: string, input: RotateWebhookSecretInput = {}) {
-    return this.raw<{ secret: string }>(
-      'POST',
-      `/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`,
-      input,
+    return unwrap(
+      this.http.POST('/v1/webhooks/{id}/rotate-secret', {
+        params: { path: { id } },
+        body: input,
+      }),
     );
   }
 
   listWebhookDeliveries(id: string) {
-    return this.raw<{ items: WebhookDelivery[]; nextCursor?: string | null }>(
-      'GET',
-      `/v1/webhooks/${encodeURIComponent(id)}/deliveries`,
-    );
+    return unwrap(this.http.GET('/v1/webhooks/{id}/deliveries', { params: { path: { id } } }));
   }
 
   redeliverWebhook(id: string, deliveryId: string) {
-    return this.raw<unknown>(
-      'POST',
-      `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`,
+    return unwrap(
+      this.http.POST('/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', {
+        params: { path: { id, deliveryId } },
+      }),
     );
-  }
-
-  /** A call outside the generated paths (see webhook-endpoints.ts), with the same errors. */
-  private async raw<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const fetchImpl = this.options.fetch ?? globalThis.fetch;
-    const response = await fetchImpl(`${this.options.baseUrl.replace(/\/$/, '')}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.options.apiKey}`,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      // not JSON: kept as text for the error
-    }
-    if (!response.ok) throw new SatwatchApiError(response.status, parsed);
-    return parsed as T;
   }
 }
 

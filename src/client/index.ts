@@ -5,14 +5,21 @@
 export {
   type Balance,
   type CreatePaymentInput,
+  type CreateWebhookInput,
+  type CreatedWebhookEndpoint,
   type DebitInput,
   type LedgerEntry,
   type ListPaymentsQuery,
   type Payment,
   type PaymentPage,
   type PaymentStatus,
+  type RotateWebhookSecretInput,
   SatwatchClient,
   type SatwatchClientOptions,
+  type UpdateWebhookInput,
+  type WebhookDelivery,
+  type WebhookDeliveryPage,
+  type WebhookEndpoint,
   createSatwatchClient,
 } from './client.js';
 export { SatwatchApiError, type SatwatchErrorBody } from './errors.js';
@@ -23,4 +30,3 @@ export {
   WebhookVerificationError,
   verifyWebhook,
 } from './verify-webhook.js';
-export type * from './webhook-endpoints.js';

@@ -1,6 +1,6 @@
 /**
  * The client's webhook-endpoint methods speak the `/v1/webhooks` contract (method, path, body,
- * key). The daemon's routes for it are tested on their own branch; here a recording fetch
+ * key). The daemon's routes are exercised by test/integration/client.test.ts; here a recording fetch
  * answers like them, so this pins the client's side of the contract only.
  */
 import { describe, expect, it } from 'vitest';
