@@ -6,9 +6,10 @@
  *
  *   pending, nothing received ──cancel──▶ cancelled   (webhook payment.cancelled)
  *
- * Money that arrives after the cancel is recorded as late, flagged for review and never credited
- * automatically (whatever `latePayments` says: the merchant withdrew the offer), and swept to the
- * cold wallet as unpaid once the monitoring window closes: never lost (see state-machine.ts).
+ * Money that arrives after the cancel is handled like a late payment (issue 13): recorded as late,
+ * credited or held for review as `latePayments` says, and always flagged for review (the merchant
+ * withdrew the offer). Uncredited, it is swept to the cold wallet as unpaid once the monitoring
+ * window closes: never lost (see state-machine.ts).
  */
 import type { Payment } from './payment.js';
 import type { PaymentChange } from './payment-change.js';

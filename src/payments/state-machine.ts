@@ -8,7 +8,7 @@
  *      ▼                          ▼
  *   expired                   underpaid          (late money is still recorded and, by policy, credited)
  *
- *   pending ──merchant cancels, nothing seen──▶ cancelled   (later money: late, review, never credited)
+ *   pending ──merchant cancels, nothing seen──▶ cancelled   (later money: late, review, latePayments)
  *
  * The other transitions stand beside it, each returning the same `PaymentChange`: manual
  * confirmation (manual-confirmation.ts), crediting (crediting.ts) and what sweeps do
@@ -288,15 +288,16 @@ function decideStatus(terms: PaymentTerms, f: Figures, policy: Policy): Decision
 }
 
 /**
- * The merchant withdrew the offer (cancellation.ts): whatever arrives later is a human's
- * decision, whatever `latePayments` says; it is swept as unpaid once the window closes.
+ * Money paid to a cancelled payment all came after the cancel (cancellation.ts): it is late money,
+ * and the late-payment policy decides, as for an expired payment. Credited, the payment becomes
+ * confirmed; otherwise it stays cancelled and is swept as unpaid once the window closes. Either
+ * way it is flagged for review: the merchant withdrew the offer and should look at it.
  */
-function decideCancelled(f: Figures): Decision {
-  return {
-    status: 'cancelled',
-    creditNow: false,
-    ...(f.outputs.length > 0 && { review: CANCELLED_MONEY_REASON }),
-  };
+function decideCancelled(terms: PaymentTerms, f: Figures, policy: Policy): Decision {
+  const asLate = decideStatus(terms, f, policy);
+  const review = f.outputs.length > 0 ? { review: CANCELLED_MONEY_REASON } : {};
+  if (asLate.status === 'confirmed') return { ...asLate, ...review };
+  return { status: 'cancelled', creditNow: false, ...review };
 }
 
 /** Status, lateness, a credit falling due, or the monitoring window closing. */
@@ -309,7 +310,9 @@ function progressUncredited(
 ): void {
   const { now, next, events, webhooks } = draft;
   const decision =
-    current.status === 'cancelled' ? decideCancelled(f) : decideStatus(terms, f, policy);
+    current.status === 'cancelled'
+      ? decideCancelled(terms, f, policy)
+      : decideStatus(terms, f, policy);
   if (decision.review !== undefined) flagReview(draft, decision.review);
   if (f.beyondWindow) flagReview(draft, 'money arrived after the monitoring window; awaits review');
   if (f.outputs.some((o) => o.late) && !current.late) {

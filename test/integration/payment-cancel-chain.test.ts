@@ -1,7 +1,8 @@
 /**
  * Money paid to a cancelled payment, on the lab chain: real coins to the cancelled address, real
- * blocks, a daemon that forwards. It must not be credited like a normal payment, must be flagged
- * for a human, and must still reach the cold wallet: nothing is lost.
+ * blocks, a daemon that forwards. It is handled like a late payment (issue 13): the late-payment
+ * policy credits it or holds it for review; either way it is flagged for a human, and uncredited
+ * money still reaches the cold wallet: nothing is lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payment } from '../../src/payments/payment.js';
@@ -37,9 +38,12 @@ const hookTypes = async (d: TestDaemon, id: string) =>
     .sort();
 
 describe('paying a cancelled payment', () => {
-  it('records the money as late, flags it for review, credits nothing, and sweeps it to the cold wallet after the window', async () => {
+  it('under latePayments: review, records the money as late, flags it, credits nothing, and sweeps it to the cold wallet after the window', async () => {
     let offsetMs = 0;
-    const d = await forwardingDaemon({}, { now: () => new Date(Date.now() + offsetMs) });
+    const d = await forwardingDaemon(
+      { SATWATCH_PAYMENTS_LATE_PAYMENTS: 'review' },
+      { now: () => new Date(Date.now() + offsetMs) },
+    );
     try {
       const p = await createSatsPayment(d, 'cancel-then-pay', 30_000, 3);
       const cancelled = await d.app.inject({
@@ -89,6 +93,36 @@ describe('paying a cancelled payment', () => {
       expect(swept.credit).toBeUndefined();
       expect(await balance(d, 'cancel-then-pay')).toBe(0);
       expect(await hookTypes(d, p.id)).toContain('payment.swept_unpaid');
+    } finally {
+      await stopTestDaemon(d);
+    }
+  }, 120_000);
+
+  it('under latePayments: credit (the default), credits the full amount once, like a late payment, and flags it', async () => {
+    const d = await forwardingDaemon();
+    try {
+      const p = await createSatsPayment(d, 'cancel-then-pay-credit', 30_000, 3);
+      const cancelled = await d.app.inject({
+        method: 'POST',
+        url: `/v1/payments/${p.id}/cancel`,
+        headers: d.merchant,
+      });
+      expect(cancelled.statusCode).toBe(200);
+      await lab.pay(p.address, 30_000);
+      await lab.mine(3);
+      expect((await d.watcher.runCycle()).errors).toBe(0);
+      expect((await d.watcher.runCycle()).errors).toBe(0);
+
+      const after = await paymentOf(d, p.id);
+      // Credited, it is a confirmed payment like any other: the forwarder may already have swept it.
+      expect(['confirmed', 'forwarded']).toContain(after.status);
+      expect(after).toMatchObject({ late: true, needsReview: true });
+      expect(after.reviewReasons).toContain(CANCELLED_MONEY_REASON);
+      expect(after.credit?.state).toBe('done');
+      expect(await balance(d, 'cancel-then-pay-credit')).toBe(3);
+      expect(await hookTypes(d, p.id)).toEqual(
+        expect.arrayContaining(['payment.cancelled', 'payment.late', 'payment.confirmed']),
+      );
     } finally {
       await stopTestDaemon(d);
     }

@@ -139,7 +139,7 @@ describe('cancelling a payment', () => {
 });
 
 describe('money paid to a cancelled payment', () => {
-  it('is recorded as late and flagged for review, and the payment stays cancelled and uncredited', () => {
+  it('is late and flagged for review when seen, and credited like a late payment once the full amount confirms (latePayments: credit)', () => {
     const seen = evaluatePayment(
       terms,
       cancelledState(),
@@ -162,12 +162,24 @@ describe('money paid to a cancelled payment', () => {
       { tipHeight: 110, transactions: [paying('t1', 100_000, 101)], now: minutes(30) },
       policy,
     );
-    expect(deep.next.status).toBe('cancelled');
-    expect(deep.next.credit).toBeUndefined();
-    expect(deep.webhooks).toEqual([]);
+    expect(deep.next.status).toBe('confirmed');
+    expect(deep.next.credit).toMatchObject({ state: 'due', credits: 10, basisSats: 100_000 });
+    expect(deep.next.reviewReasons).toContain(CANCELLED_MONEY_REASON);
+    expect(deep.webhooks).toEqual(['payment.confirmed']);
   });
 
-  it('is never credited, even when latePayments is credit and the full amount confirms', () => {
+  it('stays cancelled and uncredited when only part of the amount arrives', () => {
+    const part = evaluatePayment(
+      terms,
+      cancelledState(),
+      { tipHeight: 110, transactions: [paying('t1', 60_000, 101)], now: minutes(30) },
+      policy,
+    );
+    expect(part.next).toMatchObject({ status: 'cancelled', late: true, needsReview: true });
+    expect(part.next.credit).toBeUndefined();
+  });
+
+  it('is never credited under latePayments: review, and is swept as unpaid after the window', () => {
     let state = cancelledState();
     for (const [tip, at] of [
       [100, 5],
@@ -179,7 +191,7 @@ describe('money paid to a cancelled payment', () => {
         terms,
         state,
         { tipHeight: tip, transactions: [paying('t1', 150_000, 100)], now: minutes(at) },
-        policy,
+        { ...policy, latePayments: 'review' },
       ).next;
       expect(state.status).toBe('cancelled');
       expect(state.credit).toBeUndefined();
