@@ -100,3 +100,37 @@ export function auditChain(links: Iterable<ChainLink>): ChainAudit {
   }
   return { sum, count, lastSeq, lastBalanceAfter, intact };
 }
+
+/** A user whose balance and ledger entries disagree. */
+export interface ReconcileMismatch {
+  userId: string;
+  balance: number;
+  ledgerSum: number;
+  seq: number;
+  entries: number;
+}
+
+/**
+ * Reconcile's verdict on one user: their entries (ascending seq, up to `account.seq`) must form
+ * an intact chain whose count, sum and last balance match the account; a mismatch otherwise.
+ */
+export function reconcileMismatch(
+  userId: string,
+  account: { balance: number; seq: number },
+  links: Iterable<ChainLink>,
+): ReconcileMismatch | undefined {
+  const audit = auditChain(links);
+  const matches =
+    audit.intact &&
+    audit.count === account.seq &&
+    audit.sum === account.balance &&
+    audit.lastBalanceAfter === account.balance;
+  if (matches) return undefined;
+  return {
+    userId,
+    balance: account.balance,
+    ledgerSum: audit.sum,
+    seq: account.seq,
+    entries: audit.count,
+  };
+}

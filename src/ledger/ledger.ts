@@ -3,6 +3,8 @@
  * the flows may ask of the ledger (`LedgerStore`). The pure rules are in ledger-rules.ts, the
  * MongoDB store (exactly once, without multi-document transactions) in storage/ledger.ts.
  */
+import type { ReconcileMismatch } from './ledger-rules.js';
+
 export type LedgerEntryType = 'credit' | 'debit' | 'adjustment';
 
 export interface LedgerEntry {
@@ -86,13 +88,7 @@ export interface BalanceView {
   updatedAt: Date | null;
 }
 
-export interface ReconcileMismatch {
-  userId: string;
-  balance: number;
-  ledgerSum: number;
-  seq: number;
-  entries: number;
-}
+export type { ReconcileMismatch };
 
 /** A confirmed payment's credit to its user. */
 export interface PaymentCredit {

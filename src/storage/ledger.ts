@@ -28,7 +28,12 @@ import {
   creditOpId,
   debitOpId,
 } from '../ledger/ledger.js';
-import { auditChain, entryId, isSameOperation, validateOperation } from '../ledger/ledger-rules.js';
+import {
+  entryId,
+  isSameOperation,
+  reconcileMismatch,
+  validateOperation,
+} from '../ledger/ledger-rules.js';
 import { isDuplicateKey } from './mongo.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -209,21 +214,8 @@ export class Ledger implements LedgerStore {
         )
         .sort({ seq: 1 })
         .toArray();
-      const audit = auditChain(links);
-      if (
-        !audit.intact ||
-        audit.count !== user.seq ||
-        audit.sum !== user.balance ||
-        audit.lastBalanceAfter !== user.balance
-      ) {
-        mismatches.push({
-          userId,
-          balance: user.balance,
-          ledgerSum: audit.sum,
-          seq: user.seq,
-          entries: audit.count,
-        });
-      }
+      const mismatch = reconcileMismatch(userId, user, links);
+      if (mismatch) mismatches.push(mismatch);
     }
     return { users, mismatches };
   }

@@ -21,9 +21,9 @@ import {
   debitOpId,
 } from '../../src/ledger/ledger.js';
 import {
-  auditChain,
   entryId,
   isSameOperation,
+  reconcileMismatch,
   validateOperation,
 } from '../../src/ledger/ledger-rules.js';
 
@@ -118,21 +118,8 @@ export class MemoryLedgerStore implements LedgerStore {
     const ids = [...this.accounts.keys()].sort();
     for (const userId of ids) {
       const account = this.accounts.get(userId)!;
-      const audit = auditChain(account.entries);
-      if (
-        !audit.intact ||
-        audit.count !== account.seq ||
-        audit.sum !== account.balance ||
-        audit.lastBalanceAfter !== account.balance
-      ) {
-        mismatches.push({
-          userId,
-          balance: account.balance,
-          ledgerSum: audit.sum,
-          seq: account.seq,
-          entries: audit.count,
-        });
-      }
+      const mismatch = reconcileMismatch(userId, account, account.entries);
+      if (mismatch) mismatches.push(mismatch);
     }
     return Promise.resolve({ users: ids.length, mismatches });
   }
