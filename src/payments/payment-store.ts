@@ -6,6 +6,14 @@
 import type { Derivation, IssuedPayment, Payment, PaymentStatus } from './payment.js';
 import type { PaymentChange } from './payment-change.js';
 
+/** A payment kept changing under a writer: the change is retried later (next cycle, or by the caller). */
+export class PaymentChangeConflictError extends Error {
+  constructor(readonly paymentId: string) {
+    super(`payment ${paymentId} kept changing while a change was applied to it`);
+    this.name = 'PaymentChangeConflictError';
+  }
+}
+
 export class DuplicateIdempotencyKeyError extends Error {
   constructor() {
     super('a payment with this idempotency key exists');
@@ -98,4 +106,25 @@ export interface PaymentStore {
     id: string,
     decide: (payment: Payment) => PaymentChange | null,
   ): Promise<boolean>;
+}
+
+/**
+ * The read-decide-apply loop every store's `applyDecided` runs: reads the payment, asks `decide`
+ * for the change and applies it guarded on the version; after a lost race `decide` is asked again
+ * on the fresh payment. `decide` returning null means nothing (more) to change.
+ */
+export async function decideAndApply(
+  store: Pick<PaymentStore, 'findById' | 'applyChange'>,
+  id: string,
+  decide: (payment: Payment) => PaymentChange | null,
+  attempts = 10,
+): Promise<'changed' | 'unchanged' | 'missing'> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const payment = await store.findById(id);
+    if (!payment) return 'missing';
+    const change = decide(payment);
+    if (!change) return 'unchanged';
+    if (await store.applyChange(payment, change)) return 'changed';
+  }
+  throw new PaymentChangeConflictError(id);
 }

@@ -7,22 +7,21 @@ import {
   AddressTakenError,
   DuplicateIdempotencyKeyError,
   DuplicateOrderIdError,
+  PaymentChangeConflictError,
   type PaymentPage,
   type PaymentSearch,
   type PaymentStore,
+  decideAndApply,
 } from '../payments/payment-store.js';
 import { afterCursor, decodeCursor, nextCursor } from './cursor.js';
 import { isDuplicateKey } from './mongo.js';
 
-export { AddressTakenError, DuplicateIdempotencyKeyError, DuplicateOrderIdError };
-
-/** A payment kept changing under a writer: the change is retried later (next cycle, or by the caller). */
-export class PaymentChangeConflictError extends Error {
-  constructor(readonly paymentId: string) {
-    super(`payment ${paymentId} kept changing while a change was applied to it`);
-    this.name = 'PaymentChangeConflictError';
-  }
-}
+export {
+  AddressTakenError,
+  DuplicateIdempotencyKeyError,
+  DuplicateOrderIdError,
+  PaymentChangeConflictError,
+};
 
 export class PaymentRepository implements PaymentStore {
   private readonly collection: Collection<Payment>;
@@ -293,24 +292,13 @@ export class PaymentRepository implements PaymentStore {
     );
   }
 
-  /**
-   * Reads the payment, asks `decide` for the change to make and applies it guarded on the
-   * version; after a lost race `decide` is asked again on the fresh payment. `decide` returning
-   * null means nothing (more) to change.
-   */
-  async applyDecided(
+  /** Read, decide, apply guarded on the version, again after a lost race (decideAndApply). */
+  applyDecided(
     id: string,
     decide: (payment: Payment) => PaymentChange | null,
     attempts = 10,
   ): Promise<'changed' | 'unchanged' | 'missing'> {
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      const payment = await this.findById(id);
-      if (!payment) return 'missing';
-      const change = decide(payment);
-      if (!change) return 'unchanged';
-      if (await this.applyChange(payment, change)) return 'changed';
-    }
-    throw new PaymentChangeConflictError(id);
+    return decideAndApply(this, id, decide, attempts);
   }
 
   /** Payments with a credit recorded but not yet applied (all, or just `id`). */

@@ -14,9 +14,9 @@ import {
   type PaymentPage,
   type PaymentSearch,
   type PaymentStore,
+  decideAndApply,
 } from '../../src/payments/payment-store.js';
 import { decodeCursor, nextCursor } from '../../src/storage/cursor.js';
-import { PaymentChangeConflictError } from '../../src/storage/payments.js';
 import { copy, setFields } from './stored-document.js';
 
 /** A second document with an `_id` taken (MongoDB's duplicate key on `_id`). */
@@ -195,19 +195,12 @@ export class MemoryPaymentStore implements PaymentStore {
     return Promise.resolve(copy(doc));
   }
 
-  async applyDecided(
+  applyDecided(
     id: string,
     decide: (payment: Payment) => PaymentChange | null,
     attempts = 10,
   ): Promise<'changed' | 'unchanged' | 'missing'> {
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      const payment = await this.findById(id);
-      if (!payment) return 'missing';
-      const change = decide(payment);
-      if (!change) return 'unchanged';
-      if (await this.applyChange(payment, change)) return 'changed';
-    }
-    throw new PaymentChangeConflictError(id);
+    return decideAndApply(this, id, decide, attempts);
   }
 
   listCreditDue(id?: string): Promise<Payment[]> {
